@@ -1,1 +1,296 @@
-"""pytest plugin of the Channels conformance suite (filled in by the suite issue)."""
+"""pytest plugin of the Channels conformance suite: options, the `requirement` marker, the
+target (a given URL or the bundled mock), profile filtering, xdist wiring and report data.
+
+Report contract (read by conformance/report.py): every test report carries
+``("requirements", "<ids>")`` in ``user_properties``; a failed one also ``("exchanges", [...])``
+(the test's last HTTP exchanges) and any test may add ``("measurements", {name: number})``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conformance import expect, launch
+from conformance.client import Client, ExchangeLog, TargetSilent
+from conformance.provision import ProvisionError, Provisioner, random_key
+from conformance.requirements import applicability
+
+pytest_plugins = ["conformance.fixtures"]
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+WORKER_INPUT = "channels_conformance_target"
+MEASUREMENTS = pytest.StashKey[dict[str, float]]()
+
+
+@dataclass
+class Target:
+    """Where the checks go and what is known about it."""
+
+    url: str
+    account_key: str
+    instance: str
+    instance_created: bool
+    owner_id: int | None
+    poll_timeout: float | None
+    max_wait: float
+    profile: str
+    auth_style: str
+    embedded: bool
+
+
+@dataclass
+class State:
+    """Per-process plugin state, kept on config.stash."""
+
+    log: ExchangeLog
+    target: Target | None = None
+    mock: launch.EmbeddedMock | None = None
+    owns_instance: bool = False
+
+
+STATE = pytest.StashKey[State]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("channels", "Channels v1.1 conformance")
+    group.addoption("--target-url", help="base URL of the implementation under test")
+    group.addoption(
+        "--account-key",
+        default=os.environ.get("CHANNELS_ACCOUNT_KEY"),
+        help="account key on the target (default: $CHANNELS_ACCOUNT_KEY)",
+    )
+    group.addoption("--instance", help="use this existing instance instead of a fresh one")
+    group.addoption(
+        "--poll-timeout", type=float, help="the target's long-poll timeout in seconds"
+    )
+    group.addoption(
+        "--max-wait",
+        type=float,
+        default=30.0,
+        help="longest poll timeout the timeout checks may wait for (default 30)",
+    )
+    group.addoption(
+        "--profile",
+        choices=("core", "platform"),
+        default="core",
+        help="requirements to assert: core (default) or platform (core plus platform quirks)",
+    )
+    group.addoption(
+        "--auth-style",
+        choices=("header", "token"),
+        default="header",
+        help="send the key as X-API-KEY (header) or Authorization: token KEY (token)",
+    )
+
+
+def target_info(config: pytest.Config) -> dict[str, Any]:
+    """What the report prints about the run's target."""
+    target = config.stash[STATE].target if STATE in config.stash else None
+    if target is None:
+        return {
+            "target_url": config.getoption("target_url"),
+            "profile": config.getoption("profile"),
+            "poll_timeout": config.getoption("poll_timeout"),
+            "embedded": not config.getoption("target_url"),
+        }
+    return {
+        "target_url": target.url,
+        "profile": target.profile,
+        "poll_timeout": target.poll_timeout,
+        "embedded": target.embedded,
+    }
+
+
+def current_target(config: pytest.Config) -> Target:
+    """The target of this process, set up on first use if the controller did not hand one."""
+    state = config.stash[STATE]
+    if state.target is None:
+        _establish(config, state)
+    assert state.target is not None
+    return state.target
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "requirement(*ids): the spec/requirements.yaml ids a check verifies"
+    )
+    config.addinivalue_line(
+        "markers", "needs_poll_timeout: the check waits for the target's long-poll timeout"
+    )
+    state = State(ExchangeLog())
+    config.stash[STATE] = state
+    if config.getoption("target_url"):
+        _collect_conformance_only(config)
+    handed = getattr(config, "workerinput", {}).get(WORKER_INPUT)
+    if handed:
+        state.target = Target(**handed)
+    elif (
+        not hasattr(config, "workerinput")
+        and not config.option.collectonly
+        and _runs_conformance(config)
+    ):
+        _establish(config, state)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist: hand the controller's target to each worker, so workers start no mock."""
+    target = node.config.stash[STATE].target
+    if target is not None:
+        node.workerinput[WORKER_INPUT] = asdict(target)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if STATE not in config.stash:
+        return
+    state = config.stash[STATE]
+    if state.owns_instance and state.target is not None:
+        client = Client(state.target.url, state.target.auth_style, ExchangeLog())
+        provisioner = Provisioner(client, state.target.account_key)
+        try:
+            client.delete(f"/v1.1/instances/{state.target.instance}/", provisioner.admin)
+        except TargetSilent:
+            pass
+    if state.mock is not None:
+        state.mock.stop()
+        state.mock = None
+
+
+def _collect_conformance_only(config: pytest.Config) -> None:
+    """With --target-url only the checks run: the project's tests/ are left out, and with no
+    path arguments the installed conformance package is collected."""
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        config.args[:] = [str(PACKAGE_DIR)]
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if not config.getoption("target_url"):
+        return None
+    return True if collection_path == config.rootpath / "tests" else None
+
+
+def _runs_conformance(config: pytest.Config) -> bool:
+    """Whether the collection arguments reach the conformance checks (so a mock is needed)."""
+    for arg in config.args:
+        path = Path(arg.split("::")[0])
+        if not path.is_absolute():
+            path = config.invocation_params.dir / path
+        if not path.exists():
+            return True
+        path = path.resolve()
+        if path == PACKAGE_DIR or PACKAGE_DIR in path.parents or path in PACKAGE_DIR.parents:
+            return True
+    return False
+
+
+def _establish(config: pytest.Config, state: State) -> None:
+    """Find or start the target, check it answers and accepts the key, and pick the instance.
+    Any failure stops the run with one line and exit code 2."""
+    url = config.getoption("target_url")
+    account_key = config.getoption("account_key")
+    profile = config.getoption("profile")
+    poll_timeout = config.getoption("poll_timeout")
+    if not url:
+        try:
+            state.mock = launch.start(account_key or random_key("account"), profile_compat(profile))
+        except launch.LaunchError as exc:
+            pytest.exit(f"channels conformance: {exc}", returncode=2)
+        atexit.register(state.mock.stop)
+        url, account_key = state.mock.url, state.mock.account_key
+        poll_timeout = launch.EMBEDDED_POLL_TIMEOUT
+    elif not account_key:
+        pytest.exit(
+            "channels conformance: --target-url needs --account-key or $CHANNELS_ACCOUNT_KEY",
+            returncode=2,
+        )
+    client = Client(url, config.getoption("auth_style"), ExchangeLog(), timeout=15)
+    provisioner = Provisioner(client, account_key)
+    name = config.getoption("instance")
+    try:
+        instance = provisioner.use_instance(name) if name else provisioner.create_instance()
+    except TargetSilent as exc:
+        pytest.exit(f"channels conformance: the target {url} cannot be reached: {exc}", returncode=2)
+    except ProvisionError as exc:
+        refused = exc.reply.status in (401, 403)
+        reason = "refuses the account key" if refused else "cannot be used"
+        pytest.exit(f"channels conformance: the target {url} {reason}: {exc}", returncode=2)
+    state.owns_instance = instance.created_here
+    state.target = Target(
+        url=url,
+        account_key=account_key,
+        instance=instance.name,
+        instance_created=instance.created_here,
+        owner_id=instance.owner_id,
+        poll_timeout=poll_timeout,
+        max_wait=config.getoption("max_wait"),
+        profile=profile,
+        auth_style=config.getoption("auth_style"),
+        embedded=state.mock is not None,
+    )
+
+
+def profile_compat(profile: str) -> str:
+    """The mock's compatibility mode that matches a profile."""
+    return "platform" if profile == "platform" else "strict"
+
+
+def requirement_ids(item: pytest.Item) -> list[str]:
+    """Every requirement id the item's markers name, in order, without repeats."""
+    ids: list[str] = []
+    for marker in item.iter_markers("requirement"):
+        ids.extend(i for i in marker.args if i not in ids)
+    return ids
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip checks outside the selected profile, and timeout checks the run cannot afford."""
+    state = config.stash[STATE]
+    profile = config.getoption("profile")
+    for item in items:
+        ids = requirement_ids(item)
+        reason = applicability(ids, profile) if ids else None
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=f"not applicable: {reason}"))
+            continue
+        if item.get_closest_marker("needs_poll_timeout"):
+            reason = _poll_wait_problem(config, state.target)
+            if reason:
+                item.add_marker(pytest.mark.skip(reason=f"not run: {reason}"))
+
+
+def _poll_wait_problem(config: pytest.Config, target: Target | None) -> str | None:
+    timeout = target.poll_timeout if target else config.getoption("poll_timeout")
+    max_wait = config.getoption("max_wait")
+    if timeout is None:
+        return "the target's poll timeout is unknown (give --poll-timeout)"
+    if timeout > max_wait:
+        return f"the poll timeout {timeout:g} s is longer than --max-wait {max_wait:g} s"
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.config.stash[STATE].log.clear()
+    expect.set_current(requirement_ids(item))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    report.user_properties.append(("requirements", " ".join(requirement_ids(item))))
+    measurements = item.stash.get(MEASUREMENTS, None)
+    if measurements and call.when == "call":
+        report.user_properties.append(("measurements", dict(measurements)))
+    if report.failed:
+        report.user_properties.append(("exchanges", item.config.stash[STATE].log.exchanges()))
+
+
+def record_measurement(item: pytest.Item, name: str, value: float) -> None:
+    """Attach a figure (e.g. a wake-up latency in ms) to the test's report."""
+    item.stash.setdefault(MEASUREMENTS, {})[name] = value

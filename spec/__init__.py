@@ -12,11 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from jsonschema import Draft202012Validator, FormatChecker
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 SPEC_DIR = Path(__file__).resolve().parent
 SCHEMA_DIR = SPEC_DIR / "schemas"
 OPENAPI_PATH = SPEC_DIR / "openapi.yaml"
 REQUIREMENTS_PATH = SPEC_DIR / "requirements.yaml"
+SCHEMA_BASE_URI = "https://channels.syncano.test/schemas/"
 
 
 @cache
@@ -30,3 +34,66 @@ def requirements() -> dict[str, dict[str, Any]]:
     """Every numbered requirement, keyed by its id (e.g. ``PUB-004``)."""
     data = yaml.safe_load(REQUIREMENTS_PATH.read_text(encoding="utf-8"))
     return {item["id"]: item for item in data["requirements"]}
+
+
+def schema_names() -> list[str]:
+    """File names of every JSON Schema in ``spec/schemas`` (e.g. ``channel.json``), sorted."""
+    return sorted(path.name for path in SCHEMA_DIR.glob("*.json"))
+
+
+@cache
+def schema(name: str) -> dict[str, Any]:
+    """One schema by file name, e.g. ``schema("message.json")``."""
+    return json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8"))
+
+
+@cache
+def registry() -> Registry:
+    """Every schema under its ``$id``, so cross-file ``$ref``s resolve without the network."""
+    resources = [
+        (SCHEMA_BASE_URI + name, Resource.from_contents(schema(name), default_specification=DRAFT202012))
+        for name in schema_names()
+    ]
+    return Registry().with_resources(resources).crawl()
+
+
+def _is_json(instance: object) -> bool:
+    """Format ``json``: a string that parses as JSON (non-strings pass, as formats do)."""
+    if not isinstance(instance, str):
+        return True
+    try:
+        json.loads(instance)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_json_object(instance: object) -> bool:
+    """Format ``json-object``: a string that parses as a JSON object (the publish payload rule)."""
+    if not isinstance(instance, str):
+        return True
+    try:
+        return isinstance(json.loads(instance), dict)
+    except ValueError:
+        return False
+
+
+@cache
+def format_checker() -> FormatChecker:
+    """The standard formats (date-time, ...) plus the spec's own ``json`` and ``json-object``."""
+    checker = FormatChecker()
+    checker.checks("json")(_is_json)
+    checker.checks("json-object")(_is_json_object)
+    return checker
+
+
+@cache
+def validator(name: str) -> Draft202012Validator:
+    """A validator for one schema, with every other schema reachable and formats asserted.
+
+    ``name`` is a file name (``"channel.json"``) or a file name with a JSON pointer
+    (``"poll-query.json#/properties/last_id"``), as ``$ref``s in ``openapi.yaml`` spell them.
+    """
+    document, _, pointer = name.partition("#")
+    target = schema(document) if not pointer else {"$ref": SCHEMA_BASE_URI + name}
+    return Draft202012Validator(target, registry=registry(), format_checker=format_checker())

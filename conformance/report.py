@@ -1,0 +1,318 @@
+"""pytest plugin: conformance reports and CI gating.
+
+Every run that collected conformance checks writes report.json, junit.xml and report.html,
+applies an expected-failures baseline and a capability profile, sets the exit code a CI gate
+reads, and ends with a terminal summary. Only the xdist controller (or a plain run) reports;
+workers only skip the checks of capabilities the target does not offer.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import spec
+from conformance.baseline import read_baseline, write_baseline
+from conformance.capabilities import areas_not_offered, read_capabilities_file
+from conformance.outcomes import TestOutcome, merge_report
+from conformance.plugin import requirement_ids, target_info
+from conformance.report_html import report_html
+from conformance.report_junit import junit_xml
+from conformance.verdict import (
+    EXPECTED_FAILURE,
+    FAILED,
+    NOT_APPLICABLE,
+    NOT_RUN,
+    UNEXPECTEDLY_PASSING,
+    RequirementSet,
+    RequirementSetError,
+    area_id,
+    build_document,
+    gate_failures,
+)
+
+DISTRIBUTION = "syncano-channels-conformance"
+REPORT_FILES = ("report.json", "junit.xml", "report.html")
+BASELINE_REASON_LIMIT = 160
+
+
+@dataclass
+class Settings:
+    """The report options of this run, checked once at start-up."""
+
+    report_dir: Path
+    requirements_file: Path
+    baseline_file: Path | None = None
+    baseline: dict[str, str] = field(default_factory=dict)
+    write_baseline_file: Path | None = None
+    not_offered: dict[str, str] = field(default_factory=dict)
+    min_score: float | None = None
+
+
+SETTINGS = pytest.StashKey[Settings]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("channels-report", "Channels conformance reports and CI gating")
+    group.addoption("--report-dir", default="reports", metavar="DIR",
+                    help="where report.json, junit.xml and report.html go (default: reports)")
+    group.addoption("--expected-failures", metavar="FILE",
+                    help="YAML baseline: requirement id or test id -> reason; listed failures "
+                         "do not fail the run, listed checks that now pass do")
+    group.addoption("--write-baseline", metavar="FILE",
+                    help="write this run's failing requirements as a starting baseline")
+    group.addoption("--capabilities", metavar="FILE",
+                    help="YAML: capability -> true/false; requirements of capabilities set to "
+                         "false are not applicable (rooms, history, websocket, throttling, "
+                         "data-objects, or an area id)")
+    group.addoption("--without", action="append", default=[], metavar="AREA,...",
+                    help="capabilities the target does not offer (same names as --capabilities)")
+    group.addoption("--min-score", metavar="PCT",
+                    help="fail the run when the core MUST score is below PCT percent")
+    group.addoption("--requirements-file", metavar="FILE",
+                    help="requirement set to report against (default: the bundled spec)")
+
+
+def _path(config: pytest.Config, value: str) -> Path:
+    return config.invocation_params.dir / value
+
+
+def _settings(config: pytest.Config) -> Settings:
+    """Read and check the report options; raises ValueError subclasses on bad input."""
+    option = config.getoption
+    requirements_file = option("requirements_file")
+    settings = Settings(
+        report_dir=_path(config, option("report_dir")),
+        requirements_file=(
+            _path(config, requirements_file) if requirements_file else spec.REQUIREMENTS_PATH
+        ),
+    )
+    if option("expected_failures"):
+        settings.baseline_file = _path(config, option("expected_failures"))
+        settings.baseline = read_baseline(settings.baseline_file)
+    if option("write_baseline"):
+        settings.write_baseline_file = _path(config, option("write_baseline"))
+    names = [name for value in option("without") for name in value.split(",")]
+    if option("capabilities"):
+        names += read_capabilities_file(_path(config, option("capabilities")))
+    if names:
+        areas = RequirementSet.load(settings.requirements_file).areas
+        settings.not_offered = areas_not_offered(names, areas)
+    if option("min_score") is not None:
+        try:
+            settings.min_score = float(option("min_score"))
+        except ValueError:
+            settings.min_score = -1.0
+        if not 0.0 <= settings.min_score <= 100.0:
+            raise ValueError(f"--min-score must be a percentage from 0 to 100, "
+                             f"not {option('min_score')!r}")
+    return settings
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        config.stash[SETTINGS] = _settings(config)
+    except ValueError as exc:  # BaselineError, CapabilityError, RequirementSetError included
+        pytest.exit(f"channels conformance: {exc}", returncode=2)
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(Reporter(config), "channels_conformance_reporter")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip, before they run, the checks of capabilities the target does not offer."""
+    not_offered = config.stash[SETTINGS].not_offered
+    if not not_offered:
+        return
+    for item in items:
+        names = sorted({not_offered[a] for a in map(area_id, requirement_ids(item))
+                        if a in not_offered})
+        if names:
+            reason = f"not applicable: the target does not offer {', '.join(names)}"
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def _suite_version() -> str:
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _run_facts(config: pytest.Config) -> dict[str, Any]:
+    """Target URL, profile and the like, from the suite plugin when it is active."""
+    try:
+        return dict(target_info(config))
+    except ValueError:  # the suite plugin is not loaded (-p no:channels_conformance)
+        return {"target_url": None, "profile": None, "poll_timeout": None, "embedded": None}
+
+
+class Reporter:
+    """Collects the test reports of a run (on the controller) and writes the verdict."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.settings = config.stash[SETTINGS]
+        self.started = time.monotonic()
+        self.date = datetime.now(UTC).isoformat(timespec="seconds")
+        self.outcomes: dict[str, TestOutcome] = {}
+        self.failed_reports: Counter[str] = Counter()
+        self.document: dict[str, Any] | None = None
+        self.written: list[Path] = []
+        self.error: str | None = None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        merge_report(self.outcomes, report)
+        if report.failed and not hasattr(report, "wasxfail"):
+            self.failed_reports[report.nodeid] += 1
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        tests = [t for t in self.outcomes.values() if t.requirements]
+        if not tests:
+            return
+        try:
+            requirement_set = RequirementSet.load(self.settings.requirements_file)
+        except RequirementSetError as exc:
+            self.error = str(exc)
+            session.exitstatus = pytest.ExitCode.INTERRUPTED
+            return
+        document = self._document(requirement_set, tests)
+        reasons = gate_failures(document, self.settings.min_score)
+        checks = {t.nodeid for t in tests}
+        other = session.testsfailed - sum(
+            n for nodeid, n in self.failed_reports.items() if nodeid in checks
+        )
+        if other > 0:
+            reasons.append(f"{other} failure{'s' * (other != 1)} outside the conformance "
+                           "checks (other tests or collection errors)")
+        if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+            if reasons:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+            elif not any(t.ran for t in self.outcomes.values()):
+                session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED
+            else:
+                session.exitstatus = pytest.ExitCode.OK
+        document["exit_status"] = int(session.exitstatus)
+        document["gate_failures"] = reasons
+        self.document = document
+        self._write(document)
+
+    def _document(self, requirement_set: RequirementSet, tests: list[TestOutcome]) -> dict:
+        facts = _run_facts(self.config)
+        run = {
+            "target_url": facts.get("target_url"),
+            "date": self.date,
+            "suite_version": _suite_version(),
+            "profile": facts.get("profile"),
+            "poll_timeout": facts.get("poll_timeout"),
+            "embedded": facts.get("embedded"),
+            "duration_s": round(time.monotonic() - self.started, 3),
+            "expected_failures_file": (
+                str(self.settings.baseline_file) if self.settings.baseline_file else None
+            ),
+        }
+        secret = self.config.getoption("account_key", None)
+        return build_document(run, requirement_set, tests, self.settings.baseline,
+                              self.settings.not_offered, secret)
+
+    def _write(self, document: dict[str, Any]) -> None:
+        folder = self.settings.report_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        contents = {
+            "report.json": json.dumps(document, indent=2, ensure_ascii=False).encode(),
+            "junit.xml": junit_xml(document),
+            "report.html": report_html(document).encode(),
+        }
+        for name in REPORT_FILES:
+            (folder / name).write_bytes(contents[name])
+            self.written.append(folder / name)
+        if self.settings.write_baseline_file:
+            failing = {
+                r["id"]: r["baseline_reason"] or _first_message(r)
+                for r in document["requirements"]
+                if r["status"] in (FAILED, EXPECTED_FAILURE)
+            }
+            write_baseline(self.settings.write_baseline_file, failing,
+                           document["target_url"] or "the target")
+            self.written.append(self.settings.write_baseline_file)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.error:
+            terminalreporter.write_sep("=", "Channels conformance", red=True)
+            terminalreporter.write_line(f"no report written: {self.error}", red=True)
+        if self.document is not None:
+            for line, markup in summary_lines(self.document, self.written,
+                                              terminalreporter.config.invocation_params.dir,
+                                              shutil.get_terminal_size().columns):
+                if line.startswith("="):
+                    terminalreporter.write_sep("=", line.strip("= "), **markup)
+                else:
+                    terminalreporter.write_line(line, **markup)
+
+
+def _first_message(requirement: dict[str, Any]) -> str:
+    messages = [t["message"] for t in requirement["tests"] if t["message"]]
+    text = messages[0].splitlines()[0] if messages else "fails"
+    return text[:BASELINE_REASON_LIMIT]
+
+
+def _cell(tally: dict[str, Any] | None) -> str:
+    if not tally or not tally["checked"]:
+        return "-"
+    return f"{tally['passed']}/{tally['checked']} {tally['percent']:g}%"
+
+
+def summary_lines(
+    document: dict[str, Any], written: list[Path], cwd: Path, width: int
+) -> list[tuple[str, dict[str, bool]]]:
+    """The end-of-run summary: scores per area, failing requirements, report paths."""
+    lines: list[tuple[str, dict[str, bool]]] = []
+    plain: dict[str, bool] = {}
+    levels = list(document["score"]["levels"])
+    lines.append(("= Channels conformance =", {"bold": True}))
+    lines.append((f"target {document['target_url'] or 'unknown'}  profile "
+                  f"{document['profile'] or 'unknown'}  suite {document['suite_version']}", plain))
+    header = f"{'area':<36}" + "".join(f"{lv:<16}" for lv in levels) + "not run  n/a"
+    lines.append((header, {"bold": True}))
+    for area in document["areas"]:
+        counts = area["counts"]
+        if not sum(counts.values()):
+            continue
+        name = f"{area['id']:<8}{area['name']}"
+        name = name if len(name) <= 34 else name[:33] + "…"
+        cells = "".join(f"{_cell(area['scores'].get(lv)):<16}" for lv in levels)
+        lines.append((f"{name:<36}{cells}{counts[NOT_RUN]:<9}{counts[NOT_APPLICABLE]}",
+                      {"red": bool(counts[FAILED] + counts[UNEXPECTEDLY_PASSING])}))
+    counts = document["counts"]
+    cells = "".join(f"{_cell(document['score']['levels'][lv]):<16}" for lv in levels)
+    lines.append((f"{'all areas':<36}{cells}{counts[NOT_RUN]:<9}{counts[NOT_APPLICABLE]}",
+                  {"bold": True}))
+    core = document["score"]["core_must"]
+    lines.append((f"core MUST score: {_cell(core)} of checked requirements "
+                  f"({core['not_run']} not run, not counted)", {"bold": True}))
+    wrap = textwrap.TextWrapper(width=max(width, 60), initial_indent="  ",
+                                subsequent_indent=" " * 16)
+    for status, colour in ((FAILED, "red"), (UNEXPECTEDLY_PASSING, "red"),
+                           (EXPECTED_FAILURE, "yellow")):
+        chosen = [r for r in document["requirements"] if r["status"] == status]
+        if chosen:
+            lines.append((f"{status} ({len(chosen)}):", {colour: True, "bold": True}))
+            for r in chosen:
+                text = f"{r['id']:<9}{r['level']:<7}{r['statement']}"
+                lines += [(line, plain) for line in wrap.wrap(text)]
+    for reason in document["gate_failures"]:
+        lines.append((f"gate: {reason}", {"red": True}))
+    for path in written:
+        shown = path.relative_to(cwd) if path.is_relative_to(cwd) else path
+        lines.append((f"written: {shown}", plain))
+    return lines

@@ -1,0 +1,92 @@
+"""Message ids (reference §6.2): positive, strictly increasing within a channel and room and across
+the instance, also when publishers run concurrently."""
+
+from __future__ import annotations
+
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from conformance import expect
+from conformance.client import Reply
+from conformance.fixtures import World
+from conformance.flows import MISSING, ChannelApi
+from conformance.provision import Provisioner
+
+PUBLISHERS = 4
+PER_PUBLISHER = 8
+
+
+def _id_of(reply: Reply) -> int:
+    expect.status(reply, 201)
+    message_id = expect.body_of(reply).get("id")
+    expect.check(
+        isinstance(message_id, int) and not isinstance(message_id, bool) and message_id > 0,
+        f"a positive integer id, got {message_id!r}",
+        reply,
+        "ID-001",
+    )
+    return message_id
+
+
+def _increasing(replies: list[Reply], what: str) -> None:
+    ids = [_id_of(r) for r in replies]
+    for before, after, reply in zip(ids, ids[1:], replies[1:], strict=False):
+        expect.check(after > before, f"{what}: ids strictly increasing, got {ids}", reply)
+
+
+@pytest.mark.requirement("ID-001", "ID-002")
+@pytest.mark.parametrize("kind", ["default", "separate_rooms"])
+def test_ids_increase_within_a_channel(kind: str, api: ChannelApi, world: World, new_channel: Any) -> None:
+    channel = new_channel(type=kind, custom_publish=True)
+    room = "lobby" if kind == "separate_rooms" else MISSING
+    replies = [api.publish(channel, world.admin, {"n": n}, room) for n in range(8)]
+    _increasing(replies, f"publishes to {channel}")
+
+
+@pytest.mark.requirement("ID-003")
+def test_ids_increase_across_channels_and_rooms(api: ChannelApi, world: World, chat: str, rooms: str) -> None:
+    targets = [(chat, MISSING), (rooms, "r1"), (rooms, "r2"), (chat, MISSING), (rooms, "R1")]
+    replies = [api.publish(channel, world.admin, {"n": n}, room) for n, (channel, room) in enumerate(targets * 2)]
+    _increasing(replies, "publishes to two channels and three rooms")
+
+
+@pytest.mark.requirement("ID-002", "ID-003")
+def test_ids_under_concurrent_publishers(api: ChannelApi, world: World, chat: str, rooms: str) -> None:
+    """Threads publish at once: ids are unique, and a publish that finished before another
+    started has the smaller id (one counter per instance, no reordering)."""
+    spots = [(chat, MISSING), (rooms, "a"), (rooms, "b")]
+
+    def publisher(index: int) -> list[Reply]:
+        cycle = itertools.islice(itertools.cycle(spots), index, index + PER_PUBLISHER)
+        return [api.publish(channel, world.admin, {"p": index, "n": n}, room) for n, (channel, room) in enumerate(cycle)]
+
+    with ThreadPoolExecutor(PUBLISHERS) as pool:
+        runs = list(pool.map(publisher, range(PUBLISHERS)))
+    for run in runs:
+        _increasing(run, "one publisher's sequence")
+    replies = [reply for run in runs for reply in run]
+    ids = [_id_of(r) for r in replies]
+    expect.check(len(set(ids)) == len(ids), f"every id unique, got {sorted(ids)}", replies[-1])
+    ordered = sorted(replies, key=lambda r: r.received_at)
+    for earlier in ordered:
+        for later in replies:
+            if earlier.received_at < later.sent_at:
+                expect.check(
+                    _id_of(earlier) < _id_of(later),
+                    f"id {_id_of(earlier)} (finished first) below id {_id_of(later)} (started later)",
+                    later,
+                )
+
+
+@pytest.mark.requirement("ID-004")
+def test_first_message_of_a_new_instance_has_id_1(provisioner: Provisioner, client: Any, target: Any) -> None:
+    instance = provisioner.create_instance()
+    try:
+        channel = provisioner.create_channel(instance, custom_publish=True)
+        reply = client.post(instance.paths.publish(channel), instance.admin, json_body={"payload": {}})
+        expect.check(_id_of(reply) == 1, "id 1", reply)
+    finally:
+        provisioner.delete_instance(instance)

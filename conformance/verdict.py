@@ -1,0 +1,310 @@
+"""The verdict of a conformance run, keyed by requirement id: each requirement's status, the
+scores per area and level, and the reasons (if any) the run fails a CI gate.
+
+Everything here is plain data in, plain data out, so the JSON, JUnit, HTML and terminal views
+all show the same figures.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from conformance.baseline import entry_matches_test
+from conformance.outcomes import NOT_APPLICABLE_PREFIX, TestOutcome
+from conformance.report_exchange import present_exchange
+
+PASSED = "passed"
+FAILED = "failed"
+EXPECTED_FAILURE = "expected failure"
+UNEXPECTEDLY_PASSING = "unexpectedly passing"
+NOT_RUN = "not run"
+NOT_APPLICABLE = "not applicable"
+STATUSES = (FAILED, UNEXPECTEDLY_PASSING, EXPECTED_FAILURE, PASSED, NOT_RUN, NOT_APPLICABLE)
+CHECKED = frozenset({PASSED, FAILED, EXPECTED_FAILURE, UNEXPECTEDLY_PASSING})
+PASSING = frozenset({PASSED, UNEXPECTEDLY_PASSING})
+LEVEL_ORDER = ("MUST", "SHOULD", "MAY")
+CORE_PROFILE = "core"
+
+SCORING_NOTE = (
+    "A score is the share of checked requirements that passed. Requirements that are not "
+    "applicable (outside the profile, or a capability the target does not offer) are left out. "
+    "Requirements that were not run (opt-in checks, deselected tests, or no test) are left out "
+    "too and never count as passed; their number is shown beside each score. Expected failures "
+    "count as failed and unexpectedly passing requirements as passed."
+)
+
+
+class RequirementSetError(ValueError):
+    """A requirements file that cannot be read."""
+
+
+@dataclass(frozen=True)
+class RequirementSet:
+    """The numbered requirements a run is judged against, and the names of their areas."""
+
+    requirements: dict[str, dict[str, Any]]
+    areas: dict[str, str]
+
+    @classmethod
+    def load(cls, path: Path) -> RequirementSet:
+        """Read a requirements YAML file (``areas:`` id -> name, ``requirements:`` list)."""
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            requirements = {item["id"]: item for item in data["requirements"]}
+            areas = {str(k): str(v) for k, v in (data.get("areas") or {}).items()}
+        except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
+            raise RequirementSetError(f"cannot read requirements file {path}: {exc}") from exc
+        return cls(requirements, areas)
+
+
+def area_id(requirement_id: str) -> str:
+    """The area of a requirement id: ``PUB-004`` -> ``PUB``."""
+    return requirement_id.rsplit("-", 1)[0]
+
+
+def test_status(test: TestOutcome) -> str:
+    """A test's status on its own, before the baseline is applied."""
+    if test.outcome in {"failed", "error"}:
+        return FAILED
+    if test.outcome == "passed":
+        return PASSED
+    if test.outcome == "xfailed":
+        return EXPECTED_FAILURE
+    if test.outcome == "skipped" and test.message.startswith(NOT_APPLICABLE_PREFIX):
+        return NOT_APPLICABLE
+    return NOT_RUN
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Statuses of requirements and tests, with the baseline and capabilities applied."""
+
+    requirement_status: dict[str, str]
+    test_status: dict[str, str]
+    stale_entries: list[str]
+    unmatched_entries: list[str]
+
+
+def judge(
+    requirement_set: RequirementSet,
+    tests: list[TestOutcome],
+    baseline: Mapping[str, str],
+    not_offered: Mapping[str, str],
+) -> Judgement:
+    """Decide every requirement's and test's status.
+
+    A requirement fails when one of its tests fails and neither the requirement nor that test is
+    in the baseline; a baseline entry whose checks all pass makes it unexpectedly passing.
+    """
+    own = {t.nodeid: test_status(t) for t in tests}
+    listed = {t.nodeid for t in tests if any(entry_matches_test(e, t.nodeid) for e in baseline)}
+    by_requirement: dict[str, list[TestOutcome]] = {rid: [] for rid in requirement_set.requirements}
+    for test in tests:
+        for rid in test.requirements:
+            by_requirement.setdefault(rid, []).append(test)
+
+    def requirement_verdict(rid: str, its_tests: list[TestOutcome]) -> str:
+        if area_id(rid) in not_offered:
+            return NOT_APPLICABLE
+        statuses = [own[t.nodeid] for t in its_tests]
+        if rid not in baseline and any(
+            own[t.nodeid] == FAILED and t.nodeid not in listed for t in its_tests
+        ):
+            return FAILED
+        if FAILED in statuses or EXPECTED_FAILURE in statuses:
+            return EXPECTED_FAILURE
+        passed = [t for t in its_tests if own[t.nodeid] == PASSED]
+        if passed:
+            stale = rid in baseline or any(t.nodeid in listed for t in passed)
+            return UNEXPECTEDLY_PASSING if stale else PASSED
+        if statuses and all(s == NOT_APPLICABLE for s in statuses):
+            return NOT_APPLICABLE
+        return NOT_RUN
+
+    requirement_status = {rid: requirement_verdict(rid, ts) for rid, ts in by_requirement.items()}
+
+    def final_test_status(test: TestOutcome) -> str:
+        status = own[test.nodeid]
+        all_listed = bool(test.requirements) and all(r in baseline for r in test.requirements)
+        if status == FAILED and (test.nodeid in listed or all_listed):
+            return EXPECTED_FAILURE
+        if status == PASSED and (
+            test.nodeid in listed
+            or any(r in baseline and requirement_status[r] == UNEXPECTEDLY_PASSING
+                   for r in test.requirements)
+        ):
+            return UNEXPECTEDLY_PASSING
+        return status
+
+    stale: list[str] = []
+    unmatched: list[str] = []
+    for entry in baseline:
+        if entry in requirement_status:
+            if requirement_status[entry] == UNEXPECTEDLY_PASSING:
+                stale.append(entry)
+            continue
+        matched = [own[t.nodeid] for t in tests if entry_matches_test(entry, t.nodeid)]
+        ran = [s for s in matched if s in CHECKED]
+        if not matched:
+            unmatched.append(entry)
+        elif ran and all(s == PASSED for s in ran):
+            stale.append(entry)
+    return Judgement(
+        requirement_status,
+        {t.nodeid: final_test_status(t) for t in tests},
+        stale,
+        unmatched,
+    )
+
+
+def _levels(requirements: Iterable[dict[str, Any]]) -> list[str]:
+    present = {r["level"] for r in requirements}
+    return [lv for lv in LEVEL_ORDER if lv in present] + sorted(present - set(LEVEL_ORDER))
+
+
+def tally(requirements: list[dict[str, Any]]) -> dict[str, Any]:
+    """Passed out of checked, with the not-run and not-applicable counts beside it."""
+    statuses = Counter(r["status"] for r in requirements)
+    checked = sum(statuses[s] for s in CHECKED)
+    passed = sum(statuses[s] for s in PASSING)
+    return {
+        "passed": passed,
+        "checked": checked,
+        "percent": round(100.0 * passed / checked, 1) if checked else None,
+        "not_run": statuses[NOT_RUN],
+        "not_applicable": statuses[NOT_APPLICABLE],
+        "total": len(requirements),
+    }
+
+
+def scores_by_level(requirements: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """One tally per level (MUST, SHOULD, ...), levels in order of strength."""
+    return {
+        level: tally([r for r in requirements if r["level"] == level])
+        for level in _levels(requirements)
+    }
+
+
+def core_must(requirements: list[dict[str, Any]]) -> dict[str, Any]:
+    """The tally of the core profile's MUST requirements: the figure --min-score gates on."""
+    return tally(
+        [r for r in requirements if r["level"] == "MUST" and r["profile"] == CORE_PROFILE]
+    )
+
+
+def _test_entry(
+    test: TestOutcome, status: str, baseline: Mapping[str, str], secret: str | None
+) -> dict[str, Any]:
+    reasons = [
+        reason for entry, reason in baseline.items()
+        if entry in test.requirements or entry_matches_test(entry, test.nodeid)
+    ]
+    return {
+        "nodeid": test.nodeid,
+        "status": status,
+        "outcome": test.outcome or "not run",
+        "requirements": list(test.requirements),
+        "duration_s": round(test.duration_s, 3),
+        "message": test.message,
+        "details": test.details,
+        "exchanges": [present_exchange(x, secret) for x in test.exchanges],
+        "measurements": dict(test.measurements),
+        "baseline_reason": "; ".join(reasons) if reasons else None,
+    }
+
+
+def build_document(
+    run: dict[str, Any],
+    requirement_set: RequirementSet,
+    tests: list[TestOutcome],
+    baseline: Mapping[str, str],
+    not_offered: Mapping[str, str],
+    secret: str | None = None,
+) -> dict[str, Any]:
+    """The full report: run facts, scores, requirements with their tests, and tests' evidence.
+
+    ``run`` carries the facts about the run itself (target_url, date, suite_version, profile,
+    ...); ``secret`` (the account key) is masked in every exchange.
+    """
+    judgement = judge(requirement_set, tests, baseline, not_offered)
+    tests_by_id = {t.nodeid: t for t in tests}
+    requirements: list[dict[str, Any]] = []
+    for rid, status in judgement.requirement_status.items():
+        spec = requirement_set.requirements.get(rid, {})
+        its_tests = [t for t in tests if rid in t.requirements]
+        requirements.append({
+            "id": rid,
+            "area": area_id(rid),
+            "level": spec.get("level", "MUST"),
+            "profile": spec.get("profile", CORE_PROFILE),
+            "statement": spec.get("statement", "(not in the requirement set)"),
+            "section": spec.get("section"),
+            "source": spec.get("source"),
+            "status": status,
+            "baseline_reason": baseline.get(rid),
+            "tests": [
+                {"nodeid": t.nodeid, "status": judgement.test_status[t.nodeid],
+                 "message": t.message}
+                for t in its_tests
+            ],
+        })
+    area_ids = list(requirement_set.areas)
+    area_ids += sorted({r["area"] for r in requirements} - set(area_ids))
+    areas = []
+    for aid in area_ids:
+        members = [r for r in requirements if r["area"] == aid]
+        areas.append({
+            "id": aid,
+            "name": requirement_set.areas.get(aid, aid),
+            "not_offered": aid in not_offered,
+            "scores": scores_by_level(members),
+            "counts": {s: sum(r["status"] == s for r in members) for s in STATUSES},
+        })
+    return {
+        **run,
+        "not_offered": dict(not_offered),
+        "scoring": SCORING_NOTE,
+        "score": {"core_must": core_must(requirements), "levels": scores_by_level(requirements)},
+        "counts": {s: sum(r["status"] == s for r in requirements) for s in STATUSES},
+        "baseline": {
+            "entries": dict(baseline),
+            "stale": judgement.stale_entries,
+            "unmatched": judgement.unmatched_entries,
+        },
+        "areas": areas,
+        "requirements": requirements,
+        "tests": [
+            _test_entry(test, judgement.test_status[nodeid], baseline, secret)
+            for nodeid, test in tests_by_id.items()
+        ],
+    }
+
+
+def gate_failures(document: dict[str, Any], min_score: float | None) -> list[str]:
+    """Why the run fails its CI gate: failed requirements, stale baseline entries, low score."""
+    reasons = []
+    failed = document["counts"][FAILED]
+    if failed:
+        reasons.append(f"{failed} requirement{'s' * (failed != 1)} failed")
+    failed_tests = sum(t["status"] == FAILED for t in document["tests"])
+    if failed_tests and not failed:
+        reasons.append(f"{failed_tests} test{'s' * (failed_tests != 1)} failed")
+    stale = document["baseline"]["stale"]
+    if stale:
+        reasons.append(
+            f"{len(stale)} expected-failure entr{'ies' if len(stale) != 1 else 'y'} now "
+            f"pass{'es' * (len(stale) == 1)} (remove from the baseline): {', '.join(stale)}"
+        )
+    if min_score is not None:
+        percent = document["score"]["core_must"]["percent"]
+        if percent is None:
+            reasons.append(f"no core MUST requirement was checked (--min-score {min_score:g})")
+        elif percent < min_score:
+            reasons.append(f"core MUST score {percent:g}% is below --min-score {min_score:g}%")
+    return reasons

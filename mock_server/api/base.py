@@ -1,0 +1,174 @@
+"""What every API view shares: the app's state, and ``Call``, one request on its way through
+the platform's checks in the platform's order (§5.3).
+
+Each view calls the steps it needs in its own order (the channel and history viewsets differ);
+each step is a small named method so that a fault can hook in at exactly one point.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Response, current_app, g, request
+
+from mock_server import access, validation
+from mock_server.access import Access, Principal
+from mock_server.config import MockConfig
+from mock_server.errors import INSTANCE_NOT_FOUND, denied, method_not_allowed, not_found, too_large
+from mock_server.models import Instance
+from mock_server.pagination import PageQuery, page_query
+from mock_server.parsing import RequestBody
+from mock_server.responses import allow_header, json_response
+from mock_server.store import Store
+from mock_server.throttle import Throttle
+
+INSTANCE_NAME = re.compile(r"[a-z0-9_-]{0,64}")
+RENDERS = ["application/json", "text/html"]
+PARSES = ["application/json", "text/plain", "application/x-www-form-urlencoded",
+          "multipart/form-data"]
+ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"]
+JSON_TYPES = {"string": "string", "integer": "integer", "boolean": "boolean",
+              "number": "float", "object": "field", "array": "list"}
+
+
+@dataclass
+class Mock:
+    """The state of one mock app; ``create_app`` builds it, views reach it through ``mock()``."""
+
+    config: MockConfig
+    store: Store
+    access: Access
+    throttle: Throttle
+
+
+def mock() -> Mock:
+    """The state of the app serving this request."""
+    return current_app.extensions["channels_mock"]
+
+
+def query() -> dict[str, str]:
+    """Query parameters as the views read them: the last value of each, empty ones absent."""
+    params = {name: request.args.getlist(name)[-1] for name in request.args}
+    return {name: value for name, value in params.items() if value != ""}
+
+
+def parse_id(text: str) -> int | None:
+    """A numeric id from a URL segment, None for anything else (which then gives 404)."""
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+class Call:
+    """One API request: its route, the instance, the caller and the body, checked step by
+    step."""
+
+    def __init__(self, version: str, allowed: tuple[str, ...], view_name: str) -> None:
+        self.mock = mock()
+        self.version = version
+        self.method = request.method
+        self.allowed = allowed
+        self.view_name = view_name
+        self.body = RequestBody(request)
+        self.instance: Instance | None = None
+        self.who: Principal = access.ANONYMOUS
+        g.allow = allow_header(allowed)
+
+    @property
+    def store(self) -> Store:
+        """The app's store."""
+        return self.mock.store
+
+    @property
+    def base(self) -> str:
+        """The URL prefix of the instance, as the request spelled the API version."""
+        assert self.instance is not None
+        return f"/{self.version}/instances/{self.instance.name}"
+
+    @property
+    def inst(self) -> Instance:
+        """The instance resolved by ``resolve_instance``."""
+        assert self.instance is not None
+        return self.instance
+
+    # the steps
+    def size_limit(self, limit: int) -> None:
+        """413 when ``Content-Length`` is over ``limit``; runs before anything else."""
+        if (request.content_length or 0) > limit:
+            raise too_large(limit)
+
+    def resolve_instance(self, name: str) -> Instance:
+        """The URL's instance (case-insensitive), or 404 ``Instance was not found.``."""
+        name = name.lower()
+        found = self.store.instance(name) if INSTANCE_NAME.fullmatch(name) else None
+        if found is None:
+            raise not_found(INSTANCE_NOT_FOUND)
+        self.instance = found
+        return found
+
+    def authenticate(self) -> Principal:
+        """The caller, or 403 ``No such API Key.``."""
+        self.who = access.authenticate(self.store, self.instance, request, self.body)
+        return self.who
+
+    @staticmethod
+    def require(allowed: bool) -> None:
+        """403 generic unless a permission check passed."""
+        if not allowed:
+            raise denied()
+
+    def throttle(self, poll: bool = False) -> None:
+        """429 when the instance's per-second budget is spent."""
+        self.mock.throttle.check(self.inst.uid, poll=poll)
+
+    def dispatch(self, handlers: Mapping[str, Callable[[], Response]],
+                 actions: Mapping[str, str] | None = None) -> Response:
+        """Run the handler of the request method: OPTIONS answers the view's metadata, HEAD
+        runs GET, an unmapped method is a 405 (after the identity checks, as in DRF)."""
+        if self.method == "OPTIONS":
+            return self.metadata(actions or {})
+        method = "GET" if self.method == "HEAD" else self.method
+        handler = handlers.get(method)
+        if handler is None:
+            raise method_not_allowed(self.method)
+        return handler()
+
+    def metadata(self, actions: Mapping[str, str]) -> Response:
+        """DRF's OPTIONS answer; ``actions`` maps a method to the request schema it takes."""
+        body: dict[str, Any] = {"name": self.view_name, "description": "", "renders": RENDERS,
+                                "parses": PARSES}
+        if actions:
+            body["actions"] = {method: describe_fields(name) for method, name in actions.items()}
+        return json_response(body)
+
+    # reading the request
+    def data(self, schema: str) -> dict[str, Any]:
+        """The body, checked against a request schema and normalised."""
+        return validation.validated(schema, self.body.data())
+
+    def params(self, schema: str) -> dict[str, Any]:
+        """The query string, checked against a query schema and normalised."""
+        return validation.validated(schema, query())
+
+    def page(self, schema: str, default_ascending: bool) -> PageQuery:
+        """Paging parameters of a list endpoint."""
+        return page_query(self.params(schema), default_ascending)
+
+
+def describe_fields(schema_name: str) -> dict[str, Any]:
+    """The ``actions`` description of one request schema, field by field."""
+    import spec
+
+    root = spec.schema(schema_name)
+    required = set(root.get("required", ()))
+    described = {}
+    for name, sub in root.get("properties", {}).items():
+        kind = sub.get("type") if isinstance(sub, Mapping) else None
+        described[name] = {
+            "type": JSON_TYPES.get(kind, "field") if isinstance(kind, str) else "field",
+            "required": name in required,
+            "read_only": False,
+            "label": name.replace("_", " ").capitalize(),
+        }
+    return described

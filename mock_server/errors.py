@@ -1,0 +1,66 @@
+"""API errors, shaped as the platform shapes them (reference §1.4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PERMISSION_DENIED = "You do not have permission to perform this action."
+NOT_FOUND = "Not found."
+NO_SUCH_KEY = "No such API Key."
+INSTANCE_NOT_FOUND = "Instance was not found."
+CHANNEL_NOT_FOUND = "Channel was not found."
+ROOM_REQUIRED = "This field is required for channels with separate rooms."
+BAD_PAGE = "Incorrect page parameter provided."
+THROTTLED = "Request was throttled. Expected available in 1 second."
+CUSTOM_PUBLISH_NOT_ALLOWED = "Custom publish not allowed on this channel."
+
+
+class ApiError(Exception):
+    """An error answer: a status, a JSON body and optional extra headers."""
+
+    def __init__(self, status: int, body: dict[str, Any],
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(status, body)
+        self.status = status
+        self.body = body
+        self.headers = headers or {}
+
+
+def detail(status: int, message: str, **headers: str) -> ApiError:
+    """The generic shape ``{"detail": "<message>"}``."""
+    return ApiError(status, {"detail": message}, {k.replace("_", "-"): v for k, v in headers.items()})
+
+
+def field_errors(errors: dict[str, list[str]]) -> ApiError:
+    """Serializer field errors: one list of messages per field, status 400."""
+    return ApiError(400, dict(errors))
+
+
+def denied() -> ApiError:
+    """The generic 403 of a failed permission check."""
+    return detail(403, PERMISSION_DENIED)
+
+
+def not_found(message: str = NOT_FOUND) -> ApiError:
+    """A 404 with the given detail."""
+    return detail(404, message)
+
+
+def room_required() -> ApiError:
+    """The server exception tied to ``room``: a plain string, not a list."""
+    return ApiError(400, {"room": ROOM_REQUIRED})
+
+
+def method_not_allowed(method: str) -> ApiError:
+    """DRF's 405 body; it names the request method."""
+    return detail(405, f'Method "{method}" not allowed.')
+
+
+def too_large(limit: int) -> ApiError:
+    """The request size gate of publish (and a safety cap elsewhere)."""
+    return detail(413, f"Request size limit exceeded ({limit}).")
+
+
+def throttled() -> ApiError:
+    """The 429 of a throttled request, with ``Retry-After: 1``."""
+    return detail(429, THROTTLED, Retry_After="1")

@@ -1,0 +1,129 @@
+"""Request bodies, parsed lazily like DRF's ``request.data`` (§1.3).
+
+JSON and ``text/plain`` bodies are parsed as JSON; form-encoded and multipart bodies become a
+dict of their last values, an empty value counting as absent. An empty body is ``{}`` whatever
+its type; a non-empty body of another (or no) media type is a 415. JSON that the platform's
+parser would refuse (NaN, infinities, lone surrogates, numbers too big, nesting too deep) is a
+400 parse error, so every accepted body can be stored and rendered again.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+from urllib.parse import parse_qsl
+
+from flask import Request
+
+from mock_server.errors import ApiError, detail
+
+JSON_TYPES = ("application/json", "text/plain")
+FORM_TYPE = "application/x-www-form-urlencoded"
+MULTIPART_TYPE = "multipart/form-data"
+MAX_DEPTH = 128
+_UNSET = object()
+
+
+class BodyParseError(ValueError):
+    """The body is not JSON the platform would accept."""
+
+
+def _reject_constant(name: str) -> Any:
+    raise BodyParseError(f"{name} is not allowed")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise BodyParseError("Number too big to be stored in double")
+    return value
+
+
+def check_json_value(value: Any) -> None:
+    """Refuse what cannot be stored and rendered back: deep nesting and lone surrogates."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    raise BodyParseError("Invalid encoding in string") from exc
+        elif isinstance(item, dict | list):
+            if depth > MAX_DEPTH:
+                raise BodyParseError(f"Nesting deeper than {MAX_DEPTH} levels")
+            children = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, child in children:
+                pending.append((key, depth))
+                pending.append((child, depth + 1))
+
+
+def parse_json(text: str | bytes) -> Any:
+    """Parse JSON text strictly; raise BodyParseError with a readable reason."""
+    try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except BodyParseError:
+        raise
+    except (ValueError, RecursionError) as exc:
+        raise BodyParseError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
+    check_json_value(value)
+    return value
+
+
+def _pairs_to_dict(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Form fields as DRF sees them: the last value of each name, empty values absent."""
+    fields: dict[str, str] = {}
+    for name, value in pairs:
+        if value == "":
+            fields.pop(name, None)
+        else:
+            fields[name] = value
+    return fields
+
+
+class RequestBody:
+    """The body of one request, parsed on first use and remembered (errors too)."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+        self._data: Any = _UNSET
+        self._error: ApiError | None = None
+
+    def data(self) -> Any:
+        """The parsed body; raises the 400 / 415 ApiError the platform would answer."""
+        if self._error is not None:
+            raise self._error
+        if self._data is _UNSET:
+            try:
+                self._data = self._parse()
+            except ApiError as exc:
+                self._error = exc
+                raise
+        return self._data
+
+    def as_dict(self) -> dict[str, Any] | None:
+        """The body when it parses to a JSON object (credentials may ride in it), else None."""
+        data = self.data()
+        return data if isinstance(data, dict) else None
+
+    def _parse(self) -> Any:
+        raw = self._request.get_data(cache=True)
+        if not raw:
+            return {}
+        media_type = self._request.mimetype
+        if media_type in JSON_TYPES:
+            try:
+                return parse_json(raw)
+            except BodyParseError as exc:
+                raise detail(400, f"JSON parse error - {exc}") from exc
+        if media_type == FORM_TYPE:
+            text = raw.decode("utf-8", "replace")
+            return _pairs_to_dict(parse_qsl(text, keep_blank_values=True))
+        if media_type == MULTIPART_TYPE:
+            return _pairs_to_dict(list(self._request.form.items(multi=True)))
+        content_type = self._request.headers.get("Content-Type", "")
+        raise detail(415, f'Unsupported media type "{content_type}" in request.')

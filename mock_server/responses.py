@@ -1,0 +1,95 @@
+"""How answers are rendered: compact UTF-8 JSON, the platform's headers, the plain 404 page."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response, g, request
+
+API_CONTENT_TYPE = "application/json; charset=utf-8"
+OFFLOADED_CONTENT_TYPE = "application/json"
+NOT_FOUND_PAGE = "<h1>Not Found</h1><p>The requested resource was not found on this server.</p>"
+METHOD_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+CORS_ALLOW_HEADERS = ("accept, accept-encoding, authorization, content-type, dnt, origin, "
+                      "user-agent, x-csrftoken, x-requested-with, x-api-key, x-user-key")
+CORS_ALLOW_METHODS = "DELETE, GET, OPTIONS, PATCH, POST, PUT"
+
+
+def render(data: Any) -> bytes:
+    """Compact JSON with non-ASCII characters left as they are (§1.3)."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """An ordinary API answer (Vary and Allow are added on the way out)."""
+    return Response(render(data), status=status, headers=headers,
+                    content_type=API_CONTENT_TYPE)
+
+
+def offloaded_response(data: Any | None, headers: dict[str, str] | None = None,
+                       status: int = 200) -> Response:
+    """An answer of the long-poll handler: plain ``application/json``, ``no-cache``, and none
+    of the ordinary view headers (§15)."""
+    g.offloaded = True
+    body = b"" if data is None else render(data)
+    response = Response(body, status=status, headers=headers,
+                        content_type=OFFLOADED_CONTENT_TYPE)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def no_content() -> Response:
+    """204 with no body and no Content-Type."""
+    response = Response(status=204)
+    del response.headers["Content-Type"]
+    return response
+
+
+def not_found_page() -> Response:
+    """What a path outside the API (or without its trailing slash) gets: an HTML 404."""
+    g.plain = True
+    return Response(NOT_FOUND_PAGE, status=404, content_type="text/html")
+
+
+def preflight() -> Response:
+    """The CORS preflight answer, given before any view runs."""
+    g.plain = True
+    response = Response(b"", status=200, content_type="text/html; charset=utf-8")
+    response.headers.update({
+        "Access-Control-Allow-Origin": "*",
+        "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
+        "Access-Control-Allow-Methods": CORS_ALLOW_METHODS,
+        "Access-Control-Max-Age": "86400",
+    })
+    return response
+
+
+def is_preflight() -> bool:
+    """An OPTIONS request a browser sends before a cross-origin call."""
+    return (request.method == "OPTIONS" and "Origin" in request.headers
+            and "Access-Control-Request-Method" in request.headers)
+
+
+def allow_header(methods: tuple[str, ...]) -> str:
+    """The ``Allow`` header in DRF's order, HEAD implied by GET and OPTIONS always present."""
+    present = set(methods) | {"OPTIONS"}
+    if "GET" in present:
+        present.add("HEAD")
+    return ", ".join(m for m in METHOD_ORDER if m in present)
+
+
+def finish(response: Response) -> Response:
+    """Headers every answer gets on the way out: view headers, CORS, and HEAD without a body."""
+    if not getattr(g, "offloaded", False) and not getattr(g, "plain", False):
+        response.headers["Vary"] = "Accept, Origin"
+        allow = getattr(g, "allow", None)
+        if allow:
+            response.headers["Allow"] = allow
+    elif getattr(g, "plain", False):
+        response.headers["Vary"] = "Origin"
+    if "Origin" in request.headers:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    if request.method == "HEAD" and response.status_code == 200:
+        response.set_data(b"")
+    return response

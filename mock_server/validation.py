@@ -1,0 +1,159 @@
+"""The one validation layer: request bodies and query strings against the schemas in ``spec/``.
+
+Constraints live in the schemas only. This module turns jsonschema errors into the platform's
+error bodies, using the conventions of ``spec/schemas/common.json``: ``x-error`` is the message
+of the one constraint a subschema carries (templates ``{value}``, ``{length}``, ``{type}``),
+``x-error-key: detail`` makes a failure a ``{"detail": ...}`` answer, and ``x-normalize`` lists
+the steps (``strip``, ``lower``) applied to a value before it is stored. Where a schema gives no
+message, DRF's generic message for the failed keyword is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from functools import cache
+from typing import Any
+
+import spec
+from jsonschema import ValidationError
+from jsonschema.protocols import Validator
+
+from mock_server.errors import ApiError, detail, field_errors
+
+NON_FIELD_ERRORS = "non_field_errors"
+TYPE_MESSAGES = {
+    "integer": "A valid integer is required.",
+    "number": "A valid number is required.",
+    "string": "Not a valid string.",
+    "boolean": '"{value}" is not a valid boolean.',
+    "object": 'Expected a dictionary of items but got type "{type}".',
+    "array": 'Expected a list of items but got type "{type}".',
+}
+KEYWORD_MESSAGES = {
+    "required": "This field is required.",
+    "enum": '"{value}" is not a valid choice.',
+    "const": '"{value}" is not a valid choice.',
+    "maxLength": "Ensure this field has no more than {limit} characters.",
+    "minLength": "Ensure this field has at least {limit} characters.",
+    "maximum": "Ensure this value is less than or equal to {limit}.",
+    "minimum": "Ensure this value is greater than or equal to {limit}.",
+    "pattern": "Enter a valid value.",
+    "format": "Enter a valid value.",
+}
+NORMALIZERS = {"strip": str.strip, "lower": str.lower}
+
+
+def _resolve(schema: Mapping[str, Any], resolver: Any) -> tuple[Mapping[str, Any], Any]:
+    """Follow ``$ref`` chains to the schema that holds the keywords."""
+    while isinstance(schema, Mapping) and "$ref" in schema:
+        resolved = resolver.lookup(schema["$ref"])
+        schema, resolver = resolved.contents, resolved.resolver
+    return schema, resolver
+
+
+def _steps_of(schema: Mapping[str, Any], resolver: Any) -> tuple[str, ...]:
+    """The ``x-normalize`` steps of a property schema (on it, or on an ``allOf`` member)."""
+    schema, resolver = _resolve(schema, resolver)
+    if not isinstance(schema, Mapping):
+        return ()
+    if "x-normalize" in schema:
+        return tuple(schema["x-normalize"])
+    for member in schema.get("allOf", ()):
+        steps = _steps_of(member, resolver)
+        if steps:
+            return steps
+    return ()
+
+
+@cache
+def _validator(name: str) -> Validator:
+    return spec.validator(name)
+
+
+@cache
+def normalizers(name: str) -> dict[str, tuple[str, ...]]:
+    """For each top-level property of a request schema, its ``x-normalize`` steps."""
+    root = spec.schema(name)
+    resolver = spec.registry().resolver(base_uri=root.get("$id", ""))
+    root, resolver = _resolve(root, resolver)
+    properties = root.get("properties", {}) if isinstance(root, Mapping) else {}
+    found = {key: _steps_of(sub, resolver) for key, sub in properties.items()}
+    return {key: steps for key, steps in found.items() if steps}
+
+
+def normalize(value: Any, steps: Iterable[str]) -> Any:
+    """Apply normalisation steps to a string value (numbers become strings first)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return value
+    text = str(value)
+    for step in steps:
+        text = NORMALIZERS[step](text)
+    return text
+
+
+def _missing_property(error: ValidationError) -> str:
+    instance = error.instance if isinstance(error.instance, Mapping) else {}
+    missing = [p for p in error.validator_value if p not in instance]
+    return next((p for p in missing if repr(p) in error.message), missing[0] if missing else "")
+
+
+def _template(error: ValidationError) -> str:
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    if "x-error" in schema:
+        return schema["x-error"]
+    if error.validator == "type":
+        if error.instance is None:
+            return "This field may not be null."
+        expected = error.validator_value
+        expected = expected[0] if isinstance(expected, list) and expected else expected
+        return TYPE_MESSAGES.get(expected, "Invalid value.")
+    return KEYWORD_MESSAGES.get(str(error.validator), "Invalid value.")
+
+
+def _fill(template: str, error: ValidationError, steps: tuple[str, ...]) -> str:
+    value = error.instance
+    normalized = normalize(value, steps)
+    length = len(normalized) if isinstance(normalized, str | list | dict) else 0
+    replacements = {
+        "{value}": str(value),
+        "{length}": str(length),
+        "{type}": type(value).__name__,
+        "{limit}": str(error.validator_value),
+    }
+    for placeholder, text in replacements.items():
+        template = template.replace(placeholder, text)
+    return template
+
+
+def failure(name: str, instance: Any) -> ApiError | None:
+    """The platform's error answer for an invalid instance of schema ``name``, or None."""
+    steps_by_key = normalizers(name)
+    errors: dict[str, list[str]] = {}
+    for error in _validator(name).iter_errors(instance):
+        path = list(error.absolute_path)
+        if error.validator == "required" and not path:
+            key = _missing_property(error)
+        else:
+            key = str(path[0]) if path else NON_FIELD_ERRORS
+        message = _fill(_template(error), error, steps_by_key.get(key, ()))
+        schema = error.schema if isinstance(error.schema, Mapping) else {}
+        if schema.get("x-error-key") == "detail":
+            return detail(400, message)
+        messages = errors.setdefault(key, [])
+        if message not in messages:
+            messages.append(message)
+    return field_errors(errors) if errors else None
+
+
+def validate(name: str, instance: Any) -> None:
+    """Raise the platform's 400 answer when ``instance`` does not satisfy schema ``name``."""
+    error = failure(name, instance)
+    if error is not None:
+        raise error
+
+
+def validated(name: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate a body or query dict and return it with its ``x-normalize`` steps applied."""
+    validate(name, data)
+    steps_by_key = normalizers(name)
+    return {key: normalize(value, steps_by_key.get(key, ())) for key, value in data.items()}
