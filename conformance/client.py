@@ -4,6 +4,7 @@ of every exchange, so a failing check can show exactly what the target did."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections import deque
@@ -194,7 +195,9 @@ class Client:
         except requests.Timeout as exc:
             raise TargetSilent(f"{method} {prepared.url}: no answer within {wait:g} s") from exc
         except requests.ConnectionError as exc:
-            raise TargetSilent(f"{method} {prepared.url}: connection failed: {exc}") from exc
+            reason = re.search(r"\[Errno -?\d+\][^'\")]*", str(exc))
+            detail = reason.group(0) if reason else type(exc).__name__
+            raise TargetSilent(f"{method} {prepared.url}: connection failed ({detail})") from exc
         received_at = time.monotonic()
         reply = Reply(
             method=method,

@@ -45,7 +45,9 @@ def statement(requirement_id: str) -> str:
 
 def describe(reply: Reply) -> str:
     """What the target did, in a few lines."""
-    headers = "; ".join(f"{name}: {reply.headers[name]}" for name in SHOWN_HEADERS if name in reply.headers)
+    headers = "; ".join(
+        f"{name}: {reply.headers[name]}" for name in SHOWN_HEADERS if name in reply.headers
+    )
     body = reply.text
     if len(body) > EXCERPT:
         body = body[:EXCERPT] + f"... ({len(reply.body)} bytes)"
@@ -55,7 +57,9 @@ def describe(reply: Reply) -> str:
     )
 
 
-def fail(expected: str, reply: Reply | None = None, req: str | Iterable[str] | None = None) -> NoReturn:
+def fail(
+    expected: str, reply: Reply | None = None, req: str | Iterable[str] | None = None
+) -> NoReturn:
     """Fail the check with the requirement, the expectation and the evidence."""
     ids = [req] if isinstance(req, str) else list(req or _current)
     lines = [statement(i) for i in ids] or ["(no requirement id)"]
@@ -65,7 +69,12 @@ def fail(expected: str, reply: Reply | None = None, req: str | Iterable[str] | N
     raise AssertionError("\n".join(lines))
 
 
-def check(condition: Any, expected: str, reply: Reply | None = None, req: str | Iterable[str] | None = None) -> None:
+def check(
+    condition: Any,
+    expected: str,
+    reply: Reply | None = None,
+    req: str | Iterable[str] | None = None,
+) -> None:
     """Fail with ``expected`` unless ``condition`` holds."""
     if not condition:
         fail(expected, reply, req)
@@ -85,7 +94,9 @@ def body_of(reply: Reply, req: str | Iterable[str] | None = None) -> Any:
         fail("a JSON body", reply, req)
 
 
-def json_reply(reply: Reply, expected_status: int, expected_body: Any, req: str | Iterable[str] | None = None) -> Any:
+def json_reply(
+    reply: Reply, expected_status: int, expected_body: Any, req: str | Iterable[str] | None = None
+) -> Any:
     """Exact status and exact JSON body (string vs list shapes matter, reference §1.4)."""
     shown = json.dumps(expected_body, ensure_ascii=False)
     check(
@@ -97,7 +108,9 @@ def json_reply(reply: Reply, expected_status: int, expected_body: Any, req: str 
     return expected_body
 
 
-def detail(reply: Reply, expected_status: int, text: str, req: str | Iterable[str] | None = None) -> None:
+def detail(
+    reply: Reply, expected_status: int, text: str, req: str | Iterable[str] | None = None
+) -> None:
     """An error reply ``{"detail": text}`` with this status."""
     json_reply(reply, expected_status, {"detail": text}, req)
 

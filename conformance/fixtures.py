@@ -121,8 +121,7 @@ def world(provisioner: Provisioner, target: plugin.Target) -> Iterator[World]:
     built = build_world(provisioner, instance)
     yield built
     if not instance.created_here:
-        for name in instance.channels:
-            provisioner.client.delete(instance.paths.channel(name), provisioner.admin)
+        provisioner.clean_up(instance)
 
 
 @pytest.fixture(scope="session")

@@ -44,7 +44,9 @@ class ChannelApi:
     def detail(self, channel: str, principal: Principal, **params: Any) -> Reply:
         return self.client.get(self.paths.channel(channel), principal, params=params or None)
 
-    def update(self, method: str, channel: str, principal: Principal, body: dict[str, Any]) -> Reply:
+    def update(
+        self, method: str, channel: str, principal: Principal, body: dict[str, Any]
+    ) -> Reply:
         return self.client.request(method, self.paths.channel(channel), principal, json_body=body)
 
     def delete(self, channel: str, principal: Principal) -> Reply:
@@ -90,7 +92,9 @@ class ChannelApi:
             self.paths.history_item(channel, message_id), principal, params=params or None
         )
 
-    def published(self, channel: str, principal: Principal, payload: Any, room: Any = MISSING) -> dict[str, Any]:
+    def published(
+        self, channel: str, principal: Principal, payload: Any, room: Any = MISSING
+    ) -> dict[str, Any]:
         """Publish and return the message; fails the check unless the target answers 201."""
         reply = self.publish(channel, principal, payload, room)
         expect.status(reply, 201)

@@ -11,6 +11,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 READY = re.compile(r"channels-mock listening on (?P<url>https?://\S+) \(account key (?P<key>\w+)\)")
 START_TIMEOUT = 60.0
@@ -28,8 +29,11 @@ class EmbeddedMock:
     process: subprocess.Popen
     url: str
     account_key: str
+    errors: IO[str] | None = None
 
     def stop(self) -> None:
+        if self.errors is not None:
+            self.errors.close()
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -65,7 +69,8 @@ def start(account_key: str, compat: str) -> EmbeddedMock:
         "--compat",
         compat,
     ]
-    errors = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+    # Kept open for the mock's lifetime (its stderr), closed by EmbeddedMock.stop().
+    errors = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115
     try:
         process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL, text=True
@@ -81,10 +86,11 @@ def start(account_key: str, compat: str) -> EmbeddedMock:
                 break
             found = READY.search(line)
             if found:
-                return EmbeddedMock(process, found["url"], found["key"])
+                return EmbeddedMock(process, found["url"], found["key"], errors)
     except queue.Empty:
         pass
     EmbeddedMock(process, "", "").stop()
     errors.seek(0)
     tail = " | ".join(errors.read().strip().splitlines()[-3:])
+    errors.close()
     raise LaunchError(f"the bundled mock did not start ({' '.join(command)}): {tail}")

@@ -53,7 +53,9 @@ def _user(cell: Cell) -> Outcome:
     member_only = cell.principal == "member" and cell.other == "none"
     if cell.operation == "publish":
         if granted != "publish":
-            return Outcome(PERMISSION_DENIED, False, ("PERM-025" if granted == "subscribe" else "PERM-026",))
+            return Outcome(
+                PERMISSION_DENIED, False, ("PERM-025" if granted == "subscribe" else "PERM-026",)
+            )
         extra = ("PERM-040",) if member_only and cell.group == "publish" else ()
         if cell.principal == "member" and cell.group == "subscribe" and cell.other == "publish":
             extra = ("PERM-043",)
@@ -74,7 +76,9 @@ def _user(cell: Cell) -> Outcome:
 
 def _key_without_user(cell: Cell) -> Outcome:
     if cell.operation == "publish":
-        return Outcome(PERMISSION_DENIED, False, ("PERM-015",) if cell.other == "publish" else ("PERM-036",))
+        return Outcome(
+            PERMISSION_DENIED, False, ("PERM-015",) if cell.other == "publish" else ("PERM-036",)
+        )
     if cell.operation == "list" or cell.other != "none":
         return Outcome(PERMISSION_DENIED, False, ("PERM-035",))
     return Outcome(PERMISSION_DENIED, False, ("PERM-034",))
@@ -98,7 +102,9 @@ def expected(cell: Cell) -> Outcome:
     if cell.principal in USERS:
         return _user(cell)
     if cell.principal == "no_key":
-        return Outcome(PERMISSION_DENIED, False, ("PERM-038" if cell.operation == "publish" else "PERM-037",))
+        return Outcome(
+            PERMISSION_DENIED, False, ("PERM-038" if cell.operation == "publish" else "PERM-037",)
+        )
     if cell.principal == "invalid_key":
         return Outcome(NO_SUCH_KEY, False, ("AUTH-001",))
     bare = _key_without_user(cell)

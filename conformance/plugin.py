@@ -9,15 +9,17 @@ Report contract (read by conformance/report.py): every test report carries
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
 from conformance import expect, launch
 from conformance.client import Client, ExchangeLog, TargetSilent
-from conformance.provision import ProvisionError, Provisioner, random_key
+from conformance.provision import Provisioner, ProvisionError, random_key
 from conformance.requirements import applicability
 
 pytest_plugins = ["conformance.fixtures"]
@@ -65,9 +67,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="account key on the target (default: $CHANNELS_ACCOUNT_KEY)",
     )
     group.addoption("--instance", help="use this existing instance instead of a fresh one")
-    group.addoption(
-        "--poll-timeout", type=float, help="the target's long-poll timeout in seconds"
-    )
+    group.addoption("--poll-timeout", type=float, help="the target's long-poll timeout in seconds")
     group.addoption(
         "--max-wait",
         type=float,
@@ -152,10 +152,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if state.owns_instance and state.target is not None:
         client = Client(state.target.url, state.target.auth_style, ExchangeLog())
         provisioner = Provisioner(client, state.target.account_key)
-        try:
+        with contextlib.suppress(TargetSilent):
             client.delete(f"/v1.1/instances/{state.target.instance}/", provisioner.admin)
-        except TargetSilent:
-            pass
     if state.mock is not None:
         state.mock.stop()
         state.mock = None
@@ -214,7 +212,9 @@ def _establish(config: pytest.Config, state: State) -> None:
     try:
         instance = provisioner.use_instance(name) if name else provisioner.create_instance()
     except TargetSilent as exc:
-        pytest.exit(f"channels conformance: the target {url} cannot be reached: {exc}", returncode=2)
+        pytest.exit(
+            f"channels conformance: the target {url} cannot be reached: {exc}", returncode=2
+        )
     except ProvisionError as exc:
         refused = exc.reply.status in (401, 403)
         reason = "refuses the account key" if refused else "cannot be used"

@@ -74,6 +74,7 @@ class Instance:
     created_here: bool
     owner_id: int | None = None
     channels: list[str] = field(default_factory=list)
+    resources: list[str] = field(default_factory=list)
 
     @property
     def paths(self) -> Paths:
@@ -106,6 +107,12 @@ class Provisioner:
         """Best effort: a target that does not allow deleting instances keeps them."""
         self.client.delete(instance.paths.instance_root, self.admin)
 
+    def clean_up(self, instance: Instance) -> None:
+        """Delete what the suite created in an instance it did not create (best effort)."""
+        paths = [instance.paths.channel(name) for name in instance.channels]
+        for path in paths + instance.resources[::-1]:
+            self.client.delete(path, self.admin)
+
     def create_api_key(self, instance: Instance, **flags: bool) -> ApiKey:
         body = _created(
             self.client.post(
@@ -115,6 +122,7 @@ class Provisioner:
             ),
             f"create an API key {flags}",
         )
+        instance.resources.append(f"{instance.paths.instance_root}api_keys/{body['id']}/")
         return ApiKey(body["id"], body["api_key"])
 
     def create_user(self, instance: Instance) -> User:
@@ -127,6 +135,7 @@ class Provisioner:
             ),
             "create a user",
         )
+        instance.resources.append(f"{instance.paths.instance_root}users/{body['id']}/")
         return User(body["id"], body.get("username", username), body["user_key"])
 
     def create_group(self, instance: Instance) -> Group:
@@ -138,6 +147,7 @@ class Provisioner:
             ),
             "create a group",
         )
+        instance.resources.append(f"{instance.paths.instance_root}groups/{body['id']}/")
         return Group(body["id"])
 
     def add_member(self, instance: Instance, group: Group, user: User) -> None:
@@ -161,7 +171,9 @@ class Provisioner:
         """Create a channel as admin and return its name (lowercase, unique)."""
         name = name or unique_name()
         body = _created(
-            self.client.post(instance.paths.channels, self.admin, json_body={"name": name, **fields}),
+            self.client.post(
+                instance.paths.channels, self.admin, json_body={"name": name, **fields}
+            ),
             f"create a channel {fields}",
         )
         instance.channels.append(body["name"])

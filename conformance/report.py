@@ -9,6 +9,7 @@ workers only skip the checks of capabilities the target does not offer.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import textwrap
 import time
@@ -109,14 +110,19 @@ def _settings(config: pytest.Config) -> Settings:
         areas = RequirementSet.load(settings.requirements_file).areas
         settings.not_offered = areas_not_offered(names, areas)
     if option("min_score") is not None:
-        try:
-            settings.min_score = float(option("min_score"))
-        except ValueError:
-            settings.min_score = -1.0
-        if not 0.0 <= settings.min_score <= 100.0:
-            raise ValueError(f"--min-score must be a percentage from 0 to 100, "
-                             f"not {option('min_score')!r}")
+        settings.min_score = _percentage(option("min_score"))
     return settings
+
+
+def _percentage(text: str) -> float:
+    """A --min-score value: a number from 0 to 100."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0.0 <= value <= 100.0:
+        raise ValueError(f"--min-score must be a percentage from 0 to 100, not {text!r}")
+    return value
 
 
 def pytest_configure(config: pytest.Config) -> None:

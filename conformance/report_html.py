@@ -73,7 +73,7 @@ table { width:100%; border-collapse:collapse; background:var(--card); table-layo
   border:1px solid var(--line); border-radius:10px; overflow:hidden; }
 th, td { text-align:left; vertical-align:top; padding:8px 12px; border-top:1px solid var(--line); }
 th { background:#eef1f5; font-size:13px; color:var(--muted); border-top:none; }
-col.c-id { width:116px; } col.c-level { width:92px; } col.c-status { width:178px; }
+col.c-id { width:116px; } col.c-level { width:92px; } col.c-status { width:200px; }
 td { overflow-wrap:anywhere; }
 td.id { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; white-space:nowrap;
   font-weight:600; }
@@ -300,7 +300,7 @@ def _why(requirement: dict[str, Any], tests: dict[str, dict[str, Any]]) -> str:
     if status in EVIDENCE_STATUSES:
         shown = [t for t in its if t["status"] in EVIDENCE_STATUSES]
         label = f"Evidence: {len(shown)} test{'s' * (len(shown) != 1)}"
-        opened = " open" if status == FAILED else ""
+        opened = " open" if status in (FAILED, UNEXPECTEDLY_PASSING) else ""
         body = "".join(_test_evidence(t) for t in shown)
         return f'<details class="evidence"{opened}><summary>{label}</summary>{body}</details>'
     if status in (NOT_RUN, NOT_APPLICABLE):

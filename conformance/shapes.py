@@ -43,7 +43,9 @@ def schema_errors(name: str, instance: Any) -> list[str]:
 
 def check_schema(name: str, instance: Any, reply: Reply, req: Req = None) -> None:
     errors = schema_errors(name, instance)
-    expect.check(not errors, f"a body valid against {name}.json; violations: {errors[:5]}", reply, req)
+    expect.check(
+        not errors, f"a body valid against {name}.json; violations: {errors[:5]}", reply, req
+    )
 
 
 def check_datetime(value: Any, what: str, reply: Reply, req: Req = None) -> None:
@@ -77,7 +79,9 @@ def check_message(
     )
     check_datetime(message["created_at"], "created_at", reply, req)
     expect.check(
-        isinstance(message["id"], int) and not isinstance(message["id"], bool) and message["id"] > 0,
+        isinstance(message["id"], int)
+        and not isinstance(message["id"], bool)
+        and message["id"] > 0,
         f"a positive integer id, got {message['id']!r}",
         reply,
         req,
@@ -94,7 +98,9 @@ def check_message(
     return message
 
 
-def custom_message(message: dict[str, Any], reply: Reply, author: dict[str, Any], payload: Any, req: Req = None) -> None:
+def custom_message(
+    message: dict[str, Any], reply: Reply, author: dict[str, Any], payload: Any, req: Req = None
+) -> None:
     """The fields a custom (published) message must carry."""
     expected = {
         "action": "custom",

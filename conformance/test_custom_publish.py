@@ -31,7 +31,11 @@ def _closed(new_channel: Any, world: World, **fields: Any) -> str:
 def test_custom_publish_is_off_by_default(api: ChannelApi, world: World, new_channel: Any) -> None:
     channel = new_channel()
     detail = expect.body_of(expect.status(api.detail(channel, world.admin), 200))
-    expect.check(detail.get("custom_publish") is False, "custom_publish false by default", api.detail(channel, world.admin))
+    expect.check(
+        detail.get("custom_publish") is False,
+        "custom_publish false by default",
+        api.detail(channel, world.admin),
+    )
     expect.detail(api.publish(channel, world.admin, {"a": 1}), 403, expect.CUSTOM_PUBLISH_DENIED)
 
 
@@ -45,26 +49,41 @@ def test_custom_publish_is_off_by_default(api: ChannelApi, world: World, new_cha
         pytest.param("non_member", marks=pytest.mark.requirement("CPUB-003")),
     ],
 )
-def test_custom_publish_false_refuses_every_publisher(caller: str, api: ChannelApi, world: World, new_channel: Any) -> None:
+def test_custom_publish_false_refuses_every_publisher(
+    caller: str, api: ChannelApi, world: World, new_channel: Any
+) -> None:
     channel = _closed(new_channel, world)
-    expect.detail(api.publish(channel, world.principal(caller), {"a": 1}), 403, expect.CUSTOM_PUBLISH_DENIED)
+    expect.detail(
+        api.publish(channel, world.principal(caller), {"a": 1}), 403, expect.CUSTOM_PUBLISH_DENIED
+    )
     history = expect.body_of(expect.status(api.history(channel, world.admin), 200))
-    expect.check(history.get("objects") == [], "no message stored after a refused publish", api.history(channel, world.admin))
+    expect.check(
+        history.get("objects") == [],
+        "no message stored after a refused publish",
+        api.history(channel, world.admin),
+    )
 
 
 @pytest.mark.requirement("CPUB-004")
 @pytest.mark.parametrize("caller", ["non_member", "key_without_user"])
-def test_permission_check_comes_before_custom_publish(caller: str, api: ChannelApi, world: World, new_channel: Any) -> None:
+def test_permission_check_comes_before_custom_publish(
+    caller: str, api: ChannelApi, world: World, new_channel: Any
+) -> None:
     channel = new_channel(custom_publish=False, other_permissions="subscribe")
     expect.denied(api.publish(channel, world.principal(caller), {"a": 1}))
 
 
 @pytest.mark.requirement("PUB-001")
-def test_size_limit_comes_before_custom_publish(api: ChannelApi, world: World, new_channel: Any) -> None:
+def test_size_limit_comes_before_custom_publish(
+    api: ChannelApi, world: World, new_channel: Any
+) -> None:
     channel = _closed(new_channel, world)
     body = b'{"payload": {"x": "' + b"a" * 65537 + b'"}}'
     reply = api.client.post(
-        api.paths.publish(channel), world.admin, data=body, headers={"Content-Type": "application/json"}
+        api.paths.publish(channel),
+        world.admin,
+        data=body,
+        headers={"Content-Type": "application/json"},
     )
     expect.detail(reply, 413, "Request size limit exceeded (65536).")
 
@@ -79,7 +98,9 @@ def test_size_limit_comes_before_custom_publish(api: ChannelApi, world: World, n
         pytest.param("separate_rooms", {"payload": {"a": 1}}, id="room-missing"),
     ],
 )
-def test_custom_publish_comes_before_body_and_room_checks(kind: str, body: dict[str, Any], api: ChannelApi, world: World, new_channel: Any) -> None:
+def test_custom_publish_comes_before_body_and_room_checks(
+    kind: str, body: dict[str, Any], api: ChannelApi, world: World, new_channel: Any
+) -> None:
     channel = _closed(new_channel, world, type=kind)
     reply = api.client.post(api.paths.publish(channel), world.admin, json_body=body)
     expect.detail(reply, 403, expect.CUSTOM_PUBLISH_DENIED)
@@ -88,15 +109,26 @@ def test_custom_publish_comes_before_body_and_room_checks(kind: str, body: dict[
 @pytest.mark.requirement("CPUB-005", "CHAN-015")
 def test_seed_example_channel_accepts_user_messages(api: ChannelApi, world: World) -> None:
     """The seed's creation request, custom_publish sent as the string "true"."""
-    body = {"name": unique_name(), "type": "default", "other_permissions": "publish", "custom_publish": "true"}
+    body = {
+        "name": unique_name(),
+        "type": "default",
+        "other_permissions": "publish",
+        "custom_publish": "true",
+    }
     created = expect.body_of(expect.status(api.create(world.admin, body), 201))
-    expect.check(created.get("custom_publish") is True, "custom_publish returned as the boolean true", api.detail(created["name"], world.admin))
+    expect.check(
+        created.get("custom_publish") is True,
+        "custom_publish returned as the boolean true",
+        api.detail(created["name"], world.admin),
+    )
     reply = api.publish(created["name"], world.principal("non_member"), {"content": "hello!"})
     expect.status(reply, 201)
 
 
 @pytest.mark.requirement("CPUB-006")
-def test_patch_switches_custom_publish_at_once(api: ChannelApi, world: World, new_channel: Any) -> None:
+def test_patch_switches_custom_publish_at_once(
+    api: ChannelApi, world: World, new_channel: Any
+) -> None:
     channel = new_channel(other_permissions="publish")
     member = world.principal("non_member")
     expect.detail(api.publish(channel, member, {"n": 0}), 403, expect.CUSTOM_PUBLISH_DENIED)
@@ -107,9 +139,16 @@ def test_patch_switches_custom_publish_at_once(api: ChannelApi, world: World, ne
 
 
 @pytest.mark.requirement("CHAN-022")
-def test_put_switches_custom_publish_at_once(api: ChannelApi, world: World, new_channel: Any) -> None:
+def test_put_switches_custom_publish_at_once(
+    api: ChannelApi, world: World, new_channel: Any
+) -> None:
     channel = new_channel(other_permissions="publish")
-    full = {"description": "", "group": None, "group_permissions": "none", "other_permissions": "publish"}
+    full = {
+        "description": "",
+        "group": None,
+        "group_permissions": "none",
+        "other_permissions": "publish",
+    }
     expect.status(api.update("PUT", channel, world.admin, {**full, "custom_publish": True}), 200)
     expect.status(api.publish(channel, world.admin, {"n": 1}), 201)
     expect.status(api.update("PUT", channel, world.admin, {**full, "custom_publish": False}), 200)
@@ -122,12 +161,18 @@ def test_put_switches_custom_publish_at_once(api: ChannelApi, world: World, new_
     [pytest.param(f, True, id=f"true-{f!r}") for f in TRUE_FORMS]
     + [pytest.param(f, False, id=f"false-{f!r}") for f in FALSE_FORMS],
 )
-def test_custom_publish_boolean_forms(form: Any, meaning: bool, api: ChannelApi, world: World, new_channel: Any) -> None:
+def test_custom_publish_boolean_forms(
+    form: Any, meaning: bool, api: ChannelApi, world: World, new_channel: Any
+) -> None:
     """Every documented boolean form is accepted, returned as a JSON boolean and obeyed."""
     channel = new_channel(custom_publish=not meaning)
     reply = api.update("PATCH", channel, world.admin, {"custom_publish": form})
     expect.status(reply, 200)
-    expect.check(expect.body_of(reply).get("custom_publish") is meaning, f"custom_publish returned as {meaning}", reply)
+    expect.check(
+        expect.body_of(reply).get("custom_publish") is meaning,
+        f"custom_publish returned as {meaning}",
+        reply,
+    )
     published = api.publish(channel, world.admin, {"form": str(form)})
     if meaning:
         expect.status(published, 201)

@@ -19,7 +19,9 @@ def _page(reply: Reply) -> dict[str, Any]:
     expect.status(reply, 200)
     page = expect.body_of(reply)
     expect.check(
-        isinstance(page, dict) and set(page) == {"next", "prev", "objects"} and isinstance(page["objects"], list),
+        isinstance(page, dict)
+        and set(page) == {"next", "prev", "objects"}
+        and isinstance(page["objects"], list),
         'exactly {"next", "prev", "objects": [...]}',
         reply,
     )
@@ -30,7 +32,9 @@ def _ids(reply: Reply) -> list[int]:
     return [m.get("id") for m in _page(reply)["objects"]]
 
 
-def _publish_many(api: ChannelApi, world: World, channel: str, count: int, room: Any = MISSING) -> list[int]:
+def _publish_many(
+    api: ChannelApi, world: World, channel: str, count: int, room: Any = MISSING
+) -> list[int]:
     return [api.published(channel, world.admin, {"n": n}, room)["id"] for n in range(count)]
 
 
@@ -39,7 +43,11 @@ def test_history_envelope_and_items(api: ChannelApi, world: World, chat: str) ->
     _publish_many(api, world, chat, 2)
     reply = api.history(chat, world.admin)
     page = _page(reply)
-    expect.check(len(page["objects"]) == 2 and page["next"] is None and page["prev"] is None, "2 messages, next and prev null", reply)
+    expect.check(
+        len(page["objects"]) == 2 and page["next"] is None and page["prev"] is None,
+        "2 messages, next and prev null",
+        reply,
+    )
     for message in page["objects"]:
         shapes.check_message(message, reply, links_to=(api.paths, chat))
 
@@ -48,12 +56,20 @@ def test_history_envelope_and_items(api: ChannelApi, world: World, chat: str) ->
     ("params", "order"),
     [
         pytest.param({}, "desc", id="default", marks=pytest.mark.requirement("HIST-002")),
-        pytest.param({"ordering": "desc"}, "desc", id="desc", marks=pytest.mark.requirement("HIST-002")),
-        pytest.param({"ordering": "asc"}, "asc", id="asc", marks=pytest.mark.requirement("HIST-003")),
-        pytest.param({"ordering": "ASC"}, "asc", id="ASC", marks=pytest.mark.requirement("HIST-003")),
+        pytest.param(
+            {"ordering": "desc"}, "desc", id="desc", marks=pytest.mark.requirement("HIST-002")
+        ),
+        pytest.param(
+            {"ordering": "asc"}, "asc", id="asc", marks=pytest.mark.requirement("HIST-003")
+        ),
+        pytest.param(
+            {"ordering": "ASC"}, "asc", id="ASC", marks=pytest.mark.requirement("HIST-003")
+        ),
     ],
 )
-def test_history_ordering(params: dict[str, str], order: str, api: ChannelApi, world: World, chat: str) -> None:
+def test_history_ordering(
+    params: dict[str, str], order: str, api: ChannelApi, world: World, chat: str
+) -> None:
     ids = _publish_many(api, world, chat, 4)
     wanted = ids if order == "asc" else ids[::-1]
     reply = api.history(chat, world.admin, **params)
@@ -62,7 +78,9 @@ def test_history_ordering(params: dict[str, str], order: str, api: ChannelApi, w
 
 @pytest.mark.requirement("HIST-004")
 @pytest.mark.parametrize("ordering", ["desc", "asc"])
-def test_history_last_id_is_exclusive(ordering: str, api: ChannelApi, world: World, chat: str) -> None:
+def test_history_last_id_is_exclusive(
+    ordering: str, api: ChannelApi, world: World, chat: str
+) -> None:
     first, second, third = _publish_many(api, world, chat, 3)
     wanted = [third, second] if ordering == "desc" else [second, third]
     reply = api.history(chat, world.admin, last_id=first, ordering=ordering)
@@ -85,7 +103,9 @@ def test_history_page_size_and_next(api: ChannelApi, world: World, chat: str) ->
         page = _page(reply)
         sizes.append(len(page["objects"]))
         full = len(page["objects"]) == 2
-        expect.check((page["next"] is not None) == full, "next set exactly when the page is full", reply)
+        expect.check(
+            (page["next"] is not None) == full, "next set exactly when the page is full", reply
+        )
         if not page["next"]:
             break
         expect.check(page["next"].startswith("/v1.1/"), "next is a relative /v1.1/ path", reply)
@@ -94,20 +114,32 @@ def test_history_page_size_and_next(api: ChannelApi, world: World, chat: str) ->
 
 
 @pytest.mark.requirement("HIST-008")
-def test_history_cursor_links_drop_room_and_last_id(api: ChannelApi, world: World, rooms: str) -> None:
+def test_history_cursor_links_drop_room_and_last_id(
+    api: ChannelApi, world: World, rooms: str
+) -> None:
     ids = _publish_many(api, world, rooms, 4, "r1")
-    reply = api.history(rooms, world.admin, room="r1", last_id=ids[0] - 1, page_size=2, ordering="asc")
+    reply = api.history(
+        rooms, world.admin, room="r1", last_id=ids[0] - 1, page_size=2, ordering="asc"
+    )
     link = _page(reply)["next"]
     expect.check(link, "a next link", reply)
     query = parse_qs(urlsplit(link).query)
-    expect.check("room" not in query and "last_id" not in query, "next without room and last_id", reply)
-    expect.check(query.get("page_size") == ["2"] and query.get("ordering") == ["asc"], "next keeping page_size and ordering", reply)
+    expect.check(
+        "room" not in query and "last_id" not in query, "next without room and last_id", reply
+    )
+    expect.check(
+        query.get("page_size") == ["2"] and query.get("ordering") == ["asc"],
+        "next keeping page_size and ordering",
+        reply,
+    )
 
 
 @pytest.mark.requirement("HIST-009")
 @pytest.mark.parametrize("ordering", ["desc", "asc"])
 @pytest.mark.parametrize("kind", ["default", "separate_rooms"])
-def test_history_pagination_neither_skips_nor_repeats(kind: str, ordering: str, api: ChannelApi, world: World, new_channel: Any) -> None:
+def test_history_pagination_neither_skips_nor_repeats(
+    kind: str, ordering: str, api: ChannelApi, world: World, new_channel: Any
+) -> None:
     channel = new_channel(type=kind, custom_publish=True)
     room = "r1" if kind == "separate_rooms" else MISSING
     ids = _publish_many(api, world, channel, 7, room)
@@ -125,12 +157,16 @@ def test_history_page_size_is_capped_at_100(api: ChannelApi, world: World, chat:
     _publish_many(api, world, chat, 101)
     reply = api.history(chat, world.admin, page_size=1000)
     page = _page(reply)
-    expect.check(len(page["objects"]) == 100 and page["next"], "100 messages and a next link", reply)
+    expect.check(
+        len(page["objects"]) == 100 and page["next"], "100 messages and a next link", reply
+    )
 
 
 @pytest.mark.requirement("HIST-011")
 @pytest.mark.parametrize("page_size", ["abc", "-1"])
-def test_history_rejects_bad_page_size(page_size: str, api: ChannelApi, world: World, chat: str) -> None:
+def test_history_rejects_bad_page_size(
+    page_size: str, api: ChannelApi, world: World, chat: str
+) -> None:
     expect.detail(api.history(chat, world.admin, page_size=page_size), 400, BAD_PAGE)
 
 
@@ -143,7 +179,9 @@ def test_history_rejects_bad_page_size(page_size: str, api: ChannelApi, world: W
         pytest.param("ignore_acl", marks=pytest.mark.requirement("HIST-013")),
     ],
 )
-def test_history_of_separate_rooms_needs_a_room(caller: str, api: ChannelApi, world: World, new_channel: Any) -> None:
+def test_history_of_separate_rooms_needs_a_room(
+    caller: str, api: ChannelApi, world: World, new_channel: Any
+) -> None:
     channel = new_channel(type="separate_rooms", custom_publish=True, other_permissions="subscribe")
     api.published(channel, world.admin, {"r": 1}, "r1")
     expect.json_reply(api.history(channel, world.principal(caller)), 400, expect.ROOM_REQUIRED)
@@ -160,15 +198,21 @@ def test_history_detail(api: ChannelApi, world: World, chat: str) -> None:
 
 @pytest.mark.requirement("HIST-015")
 @pytest.mark.parametrize("message_id", ["999999999", "abc"])
-def test_history_detail_of_unknown_message(message_id: str, api: ChannelApi, world: World, chat: str) -> None:
+def test_history_detail_of_unknown_message(
+    message_id: str, api: ChannelApi, world: World, chat: str
+) -> None:
     api.published(chat, world.admin, {"d": 1})
     expect.detail(api.history_item(chat, message_id, world.admin), 404, expect.NOT_FOUND)
 
 
 @pytest.mark.requirement("HIST-016")
-def test_history_detail_of_separate_rooms_needs_a_room(api: ChannelApi, world: World, rooms: str) -> None:
+def test_history_detail_of_separate_rooms_needs_a_room(
+    api: ChannelApi, world: World, rooms: str
+) -> None:
     message = api.published(rooms, world.admin, {"r": 1}, "r1")
-    expect.json_reply(api.history_item(rooms, message["id"], world.admin), 400, expect.ROOM_REQUIRED)
+    expect.json_reply(
+        api.history_item(rooms, message["id"], world.admin), 400, expect.ROOM_REQUIRED
+    )
 
 
 @pytest.mark.parametrize(

@@ -39,7 +39,9 @@ def _increasing(replies: list[Reply], what: str) -> None:
 
 @pytest.mark.requirement("ID-001", "ID-002")
 @pytest.mark.parametrize("kind", ["default", "separate_rooms"])
-def test_ids_increase_within_a_channel(kind: str, api: ChannelApi, world: World, new_channel: Any) -> None:
+def test_ids_increase_within_a_channel(
+    kind: str, api: ChannelApi, world: World, new_channel: Any
+) -> None:
     channel = new_channel(type=kind, custom_publish=True)
     room = "lobby" if kind == "separate_rooms" else MISSING
     replies = [api.publish(channel, world.admin, {"n": n}, room) for n in range(8)]
@@ -47,21 +49,31 @@ def test_ids_increase_within_a_channel(kind: str, api: ChannelApi, world: World,
 
 
 @pytest.mark.requirement("ID-003")
-def test_ids_increase_across_channels_and_rooms(api: ChannelApi, world: World, chat: str, rooms: str) -> None:
+def test_ids_increase_across_channels_and_rooms(
+    api: ChannelApi, world: World, chat: str, rooms: str
+) -> None:
     targets = [(chat, MISSING), (rooms, "r1"), (rooms, "r2"), (chat, MISSING), (rooms, "R1")]
-    replies = [api.publish(channel, world.admin, {"n": n}, room) for n, (channel, room) in enumerate(targets * 2)]
+    replies = [
+        api.publish(channel, world.admin, {"n": n}, room)
+        for n, (channel, room) in enumerate(targets * 2)
+    ]
     _increasing(replies, "publishes to two channels and three rooms")
 
 
 @pytest.mark.requirement("ID-002", "ID-003")
-def test_ids_under_concurrent_publishers(api: ChannelApi, world: World, chat: str, rooms: str) -> None:
+def test_ids_under_concurrent_publishers(
+    api: ChannelApi, world: World, chat: str, rooms: str
+) -> None:
     """Threads publish at once: ids are unique, and a publish that finished before another
     started has the smaller id (one counter per instance, no reordering)."""
     spots = [(chat, MISSING), (rooms, "a"), (rooms, "b")]
 
     def publisher(index: int) -> list[Reply]:
         cycle = itertools.islice(itertools.cycle(spots), index, index + PER_PUBLISHER)
-        return [api.publish(channel, world.admin, {"p": index, "n": n}, room) for n, (channel, room) in enumerate(cycle)]
+        return [
+            api.publish(channel, world.admin, {"p": index, "n": n}, room)
+            for n, (channel, room) in enumerate(cycle)
+        ]
 
     with ThreadPoolExecutor(PUBLISHERS) as pool:
         runs = list(pool.map(publisher, range(PUBLISHERS)))
@@ -74,19 +86,24 @@ def test_ids_under_concurrent_publishers(api: ChannelApi, world: World, chat: st
     for earlier in ordered:
         for later in replies:
             if earlier.received_at < later.sent_at:
+                first, second = _id_of(earlier), _id_of(later)
                 expect.check(
-                    _id_of(earlier) < _id_of(later),
-                    f"id {_id_of(earlier)} (finished first) below id {_id_of(later)} (started later)",
+                    first < second,
+                    f"id {first} (finished first) below id {second} (started later)",
                     later,
                 )
 
 
 @pytest.mark.requirement("ID-004")
-def test_first_message_of_a_new_instance_has_id_1(provisioner: Provisioner, client: Any, target: Any) -> None:
+def test_first_message_of_a_new_instance_has_id_1(
+    provisioner: Provisioner, client: Any, target: Any
+) -> None:
     instance = provisioner.create_instance()
     try:
         channel = provisioner.create_channel(instance, custom_publish=True)
-        reply = client.post(instance.paths.publish(channel), instance.admin, json_body={"payload": {}})
+        reply = client.post(
+            instance.paths.publish(channel), instance.admin, json_body={"payload": {}}
+        )
         expect.check(_id_of(reply) == 1, "id 1", reply)
     finally:
         provisioner.delete_instance(instance)

@@ -46,7 +46,9 @@ def open_chat(new_channel: Any, world: World) -> str:
     return new_channel(custom_publish=True, group=world.group.id, group_permissions="publish")
 
 
-def seen_everywhere(api: ChannelApi, admin: Principal, channel: str, message_id: int, room: str | None = None) -> list[tuple[dict[str, Any], Reply, bool]]:
+def seen_everywhere(
+    api: ChannelApi, admin: Principal, channel: str, message_id: int, room: str | None = None
+) -> list[tuple[dict[str, Any], Reply, bool]]:
     """The message as poll, the history list and history detail return it:
     (message, reply, carries links)."""
     params = {"room": room} if room else {}
@@ -55,13 +57,23 @@ def seen_everywhere(api: ChannelApi, admin: Principal, channel: str, message_id:
     item = expect.status(api.history_item(channel, message_id, admin, **params), 200)
     in_list = [m for m in expect.body_of(listed).get("objects", []) if m.get("id") == message_id]
     expect.check(len(in_list) == 1, f"message {message_id} once in history", listed)
-    return [(expect.body_of(polled), polled, False), (in_list[0], listed, True), (expect.body_of(item), item, True)]
+    return [
+        (expect.body_of(polled), polled, False),
+        (in_list[0], listed, True),
+        (expect.body_of(item), item, True),
+    ]
 
 
 @pytest.mark.parametrize(
-    "code", [pytest.param(code, marks=pytest.mark.requirement(*SHAPE, req)) for code, req in CALLERS.items()]
+    "code",
+    [
+        pytest.param(code, marks=pytest.mark.requirement(*SHAPE, req))
+        for code, req in CALLERS.items()
+    ],
 )
-def test_publish_answer_shape(code: str, api: ChannelApi, world: World, target: Target, open_chat: str) -> None:
+def test_publish_answer_shape(
+    code: str, api: ChannelApi, world: World, target: Target, open_chat: str
+) -> None:
     payload = {"from": code}
     reply = expect.status(api.publish(open_chat, caller(code, world), payload), 201)
     message = shapes.check_message(expect.body_of(reply), reply, links_to=(api.paths, open_chat))
@@ -74,8 +86,12 @@ def test_publish_answer_shape(code: str, api: ChannelApi, world: World, target: 
 
 @pytest.mark.requirement("MSG-010", "MSG-011", "HIST-006", "HIST-014")
 @pytest.mark.parametrize("code", list(CALLERS))
-def test_message_is_the_same_in_poll_and_history(code: str, api: ChannelApi, world: World, open_chat: str) -> None:
-    published = expect.body_of(expect.status(api.publish(open_chat, caller(code, world), {"n": code}), 201))
+def test_message_is_the_same_in_poll_and_history(
+    code: str, api: ChannelApi, world: World, open_chat: str
+) -> None:
+    published = expect.body_of(
+        expect.status(api.publish(open_chat, caller(code, world), {"n": code}), 201)
+    )
     core = {k: v for k, v in published.items() if k != "links"}
     for message, reply, links in seen_everywhere(api, world.admin, open_chat, published["id"]):
         shapes.check_message(message, reply, links_to=(api.paths, open_chat) if links else None)
@@ -86,9 +102,24 @@ def test_message_is_the_same_in_poll_and_history(code: str, api: ChannelApi, wor
 @pytest.mark.parametrize(
     ("payload", "stored"),
     [
-        pytest.param({"text": "hi"}, {"text": "hi"}, id="object", marks=pytest.mark.requirement("MSG-010", "PUB-003")),
-        pytest.param('{"k": [1, 2]}', {"k": [1, 2]}, id="json-string", marks=pytest.mark.requirement("MSG-010", "PUB-004")),
-        pytest.param({"ü": "żółw 频道 🙂"}, {"ü": "żółw 频道 🙂"}, id="unicode", marks=pytest.mark.requirement("MSG-010", "PUB-016")),
+        pytest.param(
+            {"text": "hi"},
+            {"text": "hi"},
+            id="object",
+            marks=pytest.mark.requirement("MSG-010", "PUB-003"),
+        ),
+        pytest.param(
+            '{"k": [1, 2]}',
+            {"k": [1, 2]},
+            id="json-string",
+            marks=pytest.mark.requirement("MSG-010", "PUB-004"),
+        ),
+        pytest.param(
+            {"ü": "żółw 频道 🙂"},
+            {"ü": "żółw 频道 🙂"},
+            id="unicode",
+            marks=pytest.mark.requirement("MSG-010", "PUB-016"),
+        ),
         pytest.param(
             {"a": {"b": [1, {"c": None, "d": [True, 1.5, "x"]}]}},
             {"a": {"b": [1, {"c": None, "d": [True, 1.5, "x"]}]}},
@@ -98,7 +129,9 @@ def test_message_is_the_same_in_poll_and_history(code: str, api: ChannelApi, wor
         pytest.param(MISSING, {}, id="empty", marks=pytest.mark.requirement("MSG-010", "PUB-005")),
     ],
 )
-def test_payload_round_trip(payload: Any, stored: Any, api: ChannelApi, world: World, chat: str) -> None:
+def test_payload_round_trip(
+    payload: Any, stored: Any, api: ChannelApi, world: World, chat: str
+) -> None:
     reply = expect.status(api.publish(chat, world.admin, payload), 201)
     message = shapes.check_message(expect.body_of(reply), reply, links_to=(api.paths, chat))
     expect.check(message["payload"] == stored, f"payload {stored}", reply)
@@ -111,7 +144,9 @@ def test_messages_carry_no_room(api: ChannelApi, world: World, rooms: str) -> No
     reply = expect.status(api.publish(rooms, world.admin, {"r": 1}, "lobby"), 201)
     message = expect.body_of(reply)
     expect.check("room" not in message, "no room key", reply)
-    for seen, seen_reply, _ in seen_everywhere(api, world.admin, rooms, message["id"], room="lobby"):
+    for seen, seen_reply, _ in seen_everywhere(
+        api, world.admin, rooms, message["id"], room="lobby"
+    ):
         expect.check("room" not in seen, "no room key", seen_reply)
 
 

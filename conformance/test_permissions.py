@@ -92,7 +92,9 @@ def test_decision_table(cell: Cell, matrix: Matrix, api: ChannelApi, world: Worl
             expect.detail(reply, 403, outcome.refusal)
             return
         state = "listed" if outcome.listed else "not listed"
-        expect.check(names is not None and (channel in names) == outcome.listed, f"{channel} {state}", reply)
+        expect.check(
+            names is not None and (channel in names) == outcome.listed, f"{channel} {state}", reply
+        )
         return
     if cell.operation == "publish":
         reply = api.publish(channel, principal, {"cell": cell.id})
@@ -102,7 +104,11 @@ def test_decision_table(cell: Cell, matrix: Matrix, api: ChannelApi, world: Worl
         expect.detail(reply, 403, outcome.refusal)
     elif cell.operation == "publish":
         expect.status(reply, 201)
-        expect.check(expect.body_of(reply).get("payload") == {"cell": cell.id}, "the published payload", reply)
+        expect.check(
+            expect.body_of(reply).get("payload") == {"cell": cell.id},
+            "the published payload",
+            reply,
+        )
     else:
         _allowed_read(cell.operation, reply, channel, seed)
 
@@ -110,17 +116,29 @@ def test_decision_table(cell: Cell, matrix: Matrix, api: ChannelApi, world: Worl
 @pytest.mark.parametrize(
     ("principal", "visible"),
     [
-        pytest.param("anon_read", ("subscribe", "publish"), id="anon_read", marks=pytest.mark.requirement("PERM-003")),
         pytest.param(
-            "anon_read_user", ("subscribe", "publish"), id="anon_read_user", marks=pytest.mark.requirement("PERM-004")
+            "anon_read",
+            ("subscribe", "publish"),
+            id="anon_read",
+            marks=pytest.mark.requirement("PERM-003"),
+        ),
+        pytest.param(
+            "anon_read_user",
+            ("subscribe", "publish"),
+            id="anon_read_user",
+            marks=pytest.mark.requirement("PERM-004"),
         ),
     ],
 )
-def test_anonymous_read_list(principal: str, visible: tuple[str, ...], matrix: Matrix, api: ChannelApi, world: World) -> None:
+def test_anonymous_read_list(
+    principal: str, visible: tuple[str, ...], matrix: Matrix, api: ChannelApi, world: World
+) -> None:
     """An anonymous-read key lists exactly the channels others may subscribe to."""
     names, reply = api.listed_names(world.principal(principal), matrix.prefix)
     wanted = {name for (other, _), (name, _) in matrix.channels.items() if other in visible}
-    expect.check(names == wanted, f"exactly {sorted(wanted)} listed, got {sorted(names or [])}", reply)
+    expect.check(
+        names == wanted, f"exactly {sorted(wanted)} listed, got {sorted(names or [])}", reply
+    )
 
 
 @pytest.mark.parametrize("other", ["subscribe", "publish"])
@@ -132,43 +150,60 @@ def test_anonymous_read_list(principal: str, visible: tuple[str, ...], matrix: M
         pytest.param("history", marks=pytest.mark.requirement("PERM-012")),
     ],
 )
-def test_anonymous_read_reads_open_channels(operation: str, other: str, matrix: Matrix, api: ChannelApi, world: World) -> None:
+def test_anonymous_read_reads_open_channels(
+    operation: str, other: str, matrix: Matrix, api: ChannelApi, world: World
+) -> None:
     channel, seed = matrix.channel(other, "none")
-    _allowed_read(operation, read(api, operation, channel, world.principal("anon_read")), channel, seed)
+    _allowed_read(
+        operation, read(api, operation, channel, world.principal("anon_read")), channel, seed
+    )
 
 
 @pytest.mark.requirement("PERM-016")
 @pytest.mark.parametrize("principal", ["anon_read", "anon_read_user"])
 @pytest.mark.parametrize("operation", ["detail", "poll", "history"])
-def test_anonymous_read_reads_closed_channels(operation: str, principal: str, matrix: Matrix, api: ChannelApi, world: World) -> None:
+def test_anonymous_read_reads_closed_channels(
+    operation: str, principal: str, matrix: Matrix, api: ChannelApi, world: World
+) -> None:
     """Platform quirk: the anonymous-read flag opens reads of every channel."""
     channel, seed = matrix.channel("none", "none")
-    _allowed_read(operation, read(api, operation, channel, world.principal(principal)), channel, seed)
+    _allowed_read(
+        operation, read(api, operation, channel, world.principal(principal)), channel, seed
+    )
 
 
 @pytest.mark.requirement("PERM-017")
 @pytest.mark.parametrize("operation", ["detail", "poll", "history"])
-def test_anonymous_read_refused_on_closed_channels(operation: str, matrix: Matrix, api: ChannelApi, world: World) -> None:
+def test_anonymous_read_refused_on_closed_channels(
+    operation: str, matrix: Matrix, api: ChannelApi, world: World
+) -> None:
     """The documented rule: anonymous reads need other_permissions of subscribe or more."""
     channel, _ = matrix.channel("none", "none")
     expect.denied(read(api, operation, channel, world.principal("anon_read")))
 
 
 @pytest.mark.parametrize(
-    "other",
+    ("caller", "other"),
     [
-        pytest.param("none", marks=pytest.mark.requirement("PERM-014")),
-        pytest.param("subscribe", marks=pytest.mark.requirement("PERM-014")),
-        pytest.param("publish", marks=pytest.mark.requirement("PERM-015")),
+        pytest.param("anon_read", "none", marks=pytest.mark.requirement("PERM-014")),
+        pytest.param("anon_read", "subscribe", marks=pytest.mark.requirement("PERM-014")),
+        pytest.param("anon_read", "publish", marks=pytest.mark.requirement("PERM-015")),
+        pytest.param("anon_read_user", "none", marks=pytest.mark.requirement("PERM-046")),
+        pytest.param("anon_read_user", "subscribe", marks=pytest.mark.requirement("PERM-046")),
     ],
 )
-def test_anonymous_read_key_cannot_publish(other: str, matrix: Matrix, api: ChannelApi, world: World) -> None:
+def test_anonymous_read_key_cannot_publish(
+    caller: str, other: str, matrix: Matrix, api: ChannelApi, world: World
+) -> None:
+    """Without a user (or with a user below publish) the anonymous-read flag gives no publish."""
     channel, _ = matrix.channel(other, "none")
-    expect.denied(api.publish(channel, world.principal("anon_read"), {"a": 1}))
+    expect.denied(api.publish(channel, world.principal(caller), {"a": 1}))
 
 
 @pytest.mark.requirement("PERM-024")
-def test_user_publishes_through_anonymous_read_key(matrix: Matrix, api: ChannelApi, world: World) -> None:
+def test_user_publishes_through_anonymous_read_key(
+    matrix: Matrix, api: ChannelApi, world: World
+) -> None:
     channel, _ = matrix.channel("publish", "none")
     reply = api.publish(channel, world.principal("anon_read_user"), {"via": "anon key"})
     expect.status(reply, 201)
@@ -198,19 +233,39 @@ def _write_rows() -> list[Any]:
             ]
             continue
         rows += [
-            ("non_member", write, False, expect.PERMISSION_DENIED, "PERM-028" if removal else "PERM-027"),
+            (
+                "non_member",
+                write,
+                False,
+                expect.PERMISSION_DENIED,
+                "PERM-028" if removal else "PERM-027",
+            ),
+            ("anon_read_user", write, False, expect.PERMISSION_DENIED, "PERM-047"),
             ("member", write, False, expect.PERMISSION_DENIED, "PERM-033"),
             ("member", write, True, None, "PERM-030" if removal else "PERM-029"),
         ]
     return [
-        pytest.param(caller, write, allowed, refusal, id=f"{write}-{caller}-{'allowed' if allowed else 'refused'}", marks=pytest.mark.requirement(req))
+        pytest.param(
+            caller,
+            write,
+            allowed,
+            refusal,
+            id=f"{write}-{caller}-{'allowed' if allowed else 'refused'}",
+            marks=pytest.mark.requirement(req),
+        )
         for caller, write, allowed, refusal, req in rows
     ]
 
 
 @pytest.mark.parametrize(("caller", "write", "allowed", "refusal"), _write_rows())
 def test_channel_writes(
-    caller: str, write: str, allowed: bool, refusal: str | None, api: ChannelApi, world: World, new_channel: Any
+    caller: str,
+    write: str,
+    allowed: bool,
+    refusal: str | None,
+    api: ChannelApi,
+    world: World,
+    new_channel: Any,
 ) -> None:
     """Who may create, update and delete channels; a refused write changes nothing."""
     principal = world.principal(caller)
@@ -225,7 +280,10 @@ def test_channel_writes(
             expect.status(api.detail(name, admin), 404)
         return
     channel = new_channel(
-        description="before", group=world.group.id, group_permissions="subscribe", other_permissions="none"
+        description="before",
+        group=world.group.id,
+        group_permissions="subscribe",
+        other_permissions="none",
     )
     if write == "delete":
         reply = api.delete(channel, principal)
@@ -239,7 +297,12 @@ def test_channel_writes(
         return
     body = {"description": "after"}
     if write == "put":
-        body |= {"group": world.group.id, "group_permissions": "subscribe", "other_permissions": "none", "custom_publish": False}
+        body |= {
+            "group": world.group.id,
+            "group_permissions": "subscribe",
+            "other_permissions": "none",
+            "custom_publish": False,
+        }
     reply = api.update(write.upper(), channel, principal, body)
     if allowed:
         expect.status(reply, 200)
@@ -247,12 +310,20 @@ def test_channel_writes(
         expect.detail(reply, 403, refusal or "")
     after = expect.body_of(expect.status(api.detail(channel, admin), 200))
     wanted = "after" if allowed else "before"
-    expect.check(after.get("description") == wanted, f"description {wanted!r} afterwards", api.detail(channel, admin))
+    expect.check(
+        after.get("description") == wanted,
+        f"description {wanted!r} afterwards",
+        api.detail(channel, admin),
+    )
 
 
 @pytest.mark.requirement("PERM-042")
-def test_group_permissions_without_group_grant_nothing(api: ChannelApi, world: World, new_channel: Any) -> None:
-    channel = new_channel(group_permissions="publish", other_permissions="none", custom_publish=True)
+def test_group_permissions_without_group_grant_nothing(
+    api: ChannelApi, world: World, new_channel: Any
+) -> None:
+    channel = new_channel(
+        group_permissions="publish", other_permissions="none", custom_publish=True
+    )
     member = world.principal("member")
     expect.denied(api.detail(channel, member))
     expect.denied(api.publish(channel, member, {"a": 1}))
@@ -265,9 +336,13 @@ def test_membership_change_takes_effect_at_once(
     group = provisioner.create_group(world.instance)
     user = provisioner.create_user(world.instance)
     provisioner.add_member(world.instance, group, user)
-    channel = new_channel(group=group.id, group_permissions="subscribe", other_permissions="none", custom_publish=True)
+    channel = new_channel(
+        group=group.id, group_permissions="subscribe", other_permissions="none", custom_publish=True
+    )
     seed = api.published(channel, world.admin, {"seed": 1})
-    caller = world.plain.principal("key without user").with_user("user whose membership changes", user.user_key)
+    caller = world.plain.principal("key without user").with_user(
+        "user whose membership changes", user.user_key
+    )
     _allowed_read("poll", api.poll(channel, caller, last_id=0), channel, seed["id"])
     provisioner.remove_member(world.instance, group, user)
     expect.denied(api.poll(channel, caller, last_id=0))

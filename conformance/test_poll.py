@@ -22,7 +22,11 @@ FAN_OUT = 8
 def _message_id(reply: Reply, wanted: int, what: str) -> dict[str, Any]:
     expect.status(reply, 200)
     message = expect.body_of(reply)
-    expect.check(isinstance(message, dict) and message.get("id") == wanted, f"{what}: message {wanted}", reply)
+    expect.check(
+        isinstance(message, dict) and message.get("id") == wanted,
+        f"{what}: message {wanted}",
+        reply,
+    )
     return message
 
 
@@ -32,7 +36,9 @@ def _stored(api: ChannelApi, world: World, channel: str, count: int, room: Any =
 
 
 @pytest.mark.requirement("POLL-001")
-def test_poll_returns_the_oldest_newer_message_at_once(api: ChannelApi, world: World, chat: str) -> None:
+def test_poll_returns_the_oldest_newer_message_at_once(
+    api: ChannelApi, world: World, chat: str
+) -> None:
     first, second, _ = _stored(api, world, chat, 3)
     reply = api.poll(chat, world.admin, last_id=first)
     message = _message_id(reply, second, f"the oldest message after {first}")
@@ -40,7 +46,9 @@ def test_poll_returns_the_oldest_newer_message_at_once(api: ChannelApi, world: W
 
 
 @pytest.mark.requirement("POLL-002")
-def test_poll_from_zero_returns_the_oldest_message(api: ChannelApi, world: World, chat: str) -> None:
+def test_poll_from_zero_returns_the_oldest_message(
+    api: ChannelApi, world: World, chat: str
+) -> None:
     first, _ = _stored(api, world, chat, 2)
     _message_id(api.poll(chat, world.admin, last_id=0), first, "the oldest stored message")
 
@@ -55,7 +63,9 @@ def test_poll_walks_stored_messages_one_by_one(api: ChannelApi, world: World, ch
 
 
 @pytest.mark.requirement("POLL-003", "ID-002")
-def test_poll_walk_sees_each_message_once_while_publishing(api: ChannelApi, world: World, chat: str) -> None:
+def test_poll_walk_sees_each_message_once_while_publishing(
+    api: ChannelApi, world: World, chat: str
+) -> None:
     """A poller following last_id sees every message exactly once, in order, while a publisher
     keeps publishing."""
     start = api.published(chat, world.admin, {"n": "start"})["id"]
@@ -78,7 +88,11 @@ def test_poll_walk_sees_each_message_once_while_publishing(api: ChannelApi, worl
                 continue
             expect.status(reply, 200)
             message_id = expect.body_of(reply).get("id")
-            expect.check(isinstance(message_id, int) and message_id > last_id, f"an id above last_id {last_id}", reply)
+            expect.check(
+                isinstance(message_id, int) and message_id > last_id,
+                f"an id above last_id {last_id}",
+                reply,
+            )
             seen.append(message_id)
             last_id = message_id
     finally:
@@ -87,19 +101,29 @@ def test_poll_walk_sees_each_message_once_while_publishing(api: ChannelApi, worl
 
 
 @pytest.mark.requirement("POLL-004")
-def test_poll_without_last_id_waits_for_a_new_message(api: ChannelApi, world: World, chat: str) -> None:
+def test_poll_without_last_id_waits_for_a_new_message(
+    api: ChannelApi, world: World, chat: str
+) -> None:
     _stored(api, world, chat, 2)
-    replies, published = while_polling(api, chat, world.admin, lambda: api.published(chat, world.admin, {"new": 1}))
-    _message_id(replies[0], published["id"], "the message published while waiting, not a stored one")
+    replies, published = while_polling(
+        api, chat, world.admin, lambda: api.published(chat, world.admin, {"new": 1})
+    )
+    _message_id(
+        replies[0], published["id"], "the message published while waiting, not a stored one"
+    )
 
 
 @pytest.mark.requirement("POLL-006")
-def test_waiting_poll_is_released_by_a_publish(api: ChannelApi, world: World, chat: str, measure: Any) -> None:
+def test_waiting_poll_is_released_by_a_publish(
+    api: ChannelApi, world: World, chat: str, measure: Any
+) -> None:
     newest = _stored(api, world, chat, 1)[0]
     replies, published = while_polling(
         api, chat, world.admin, lambda: api.publish(chat, world.admin, {"wake": 1}), last_id=newest
     )
-    message = _message_id(replies[0], _message_id_of(published), "the message published while waiting")
+    message = _message_id(
+        replies[0], _message_id_of(published), "the message published while waiting"
+    )
     shapes.check_message(message, replies[0], links_to=None)
     measure("poll_wakeup_latency_ms", round((replies[0].received_at - published.sent_at) * 1000, 1))
 
@@ -112,26 +136,49 @@ def _message_id_of(reply: Reply) -> int:
 @pytest.mark.needs_poll_timeout
 @pytest.mark.requirement("POLL-005")
 @pytest.mark.parametrize("with_last_id", [False, True], ids=["no-last_id", "last_id-newest"])
-def test_poll_times_out_with_204(with_last_id: bool, api: ChannelApi, world: World, chat: str) -> None:
+def test_poll_times_out_with_204(
+    with_last_id: bool, api: ChannelApi, world: World, chat: str
+) -> None:
     newest = _stored(api, world, chat, 1)[0]
-    reply = api.poll(chat, world.admin, last_id=newest if with_last_id else None, timeout=api.wait_timeout)
-    expect.check(reply.status == 204 and reply.body == b"", "204 with an empty body at the poll timeout", reply)
+    reply = api.poll(
+        chat, world.admin, last_id=newest if with_last_id else None, timeout=api.wait_timeout
+    )
+    expect.check(
+        reply.status == 204 and reply.body == b"",
+        "204 with an empty body at the poll timeout",
+        reply,
+    )
 
 
 @pytest.mark.requirement("POLL-007")
 @pytest.mark.parametrize("value", ["abc", "1x", "[1]"])
-def test_poll_rejects_non_integer_last_id(value: str, api: ChannelApi, world: World, chat: str) -> None:
-    expect.json_reply(api.poll(chat, world.admin, last_id=value), 400, {"last_id": ["A valid integer is required."]})
+def test_poll_rejects_non_integer_last_id(
+    value: str, api: ChannelApi, world: World, chat: str
+) -> None:
+    expect.json_reply(
+        api.poll(chat, world.admin, last_id=value),
+        400,
+        {"last_id": ["A valid integer is required."]},
+    )
 
 
 @pytest.mark.parametrize(
     "last_id",
-    [pytest.param("", id="empty", marks=pytest.mark.requirement("POLL-008")), pytest.param(-5, id="negative", marks=pytest.mark.requirement("POLL-014"))],
+    [
+        pytest.param("", id="empty", marks=pytest.mark.requirement("POLL-008")),
+        pytest.param(-5, id="negative", marks=pytest.mark.requirement("POLL-014")),
+    ],
 )
-def test_poll_with_empty_or_negative_last_id_waits(last_id: Any, api: ChannelApi, world: World, chat: str) -> None:
+def test_poll_with_empty_or_negative_last_id_waits(
+    last_id: Any, api: ChannelApi, world: World, chat: str
+) -> None:
     _stored(api, world, chat, 2)
     replies, published = while_polling(
-        api, chat, world.admin, lambda: api.published(chat, world.admin, {"new": 1}), last_id=last_id
+        api,
+        chat,
+        world.admin,
+        lambda: api.published(chat, world.admin, {"new": 1}),
+        last_id=last_id,
     )
     _message_id(replies[0], published["id"], "the new message, not a stored one")
 
@@ -139,42 +186,73 @@ def test_poll_with_empty_or_negative_last_id_waits(last_id: Any, api: ChannelApi
 @pytest.mark.parametrize(
     ("room", "body"),
     [
-        pytest.param(None, expect.ROOM_REQUIRED, id="absent", marks=pytest.mark.requirement("POLL-011")),
-        pytest.param("", expect.ROOM_REQUIRED, id="empty", marks=pytest.mark.requirement("POLL-009")),
-        pytest.param("   ", {"room": ["This field may not be blank."]}, id="whitespace", marks=pytest.mark.requirement("POLL-012")),
         pytest.param(
-            "r" * 129, {"room": ["Ensure this field has no more than 128 characters."]}, id="129-chars", marks=pytest.mark.requirement("POLL-010")
+            None, expect.ROOM_REQUIRED, id="absent", marks=pytest.mark.requirement("POLL-011")
+        ),
+        pytest.param(
+            "", expect.ROOM_REQUIRED, id="empty", marks=pytest.mark.requirement("POLL-009")
+        ),
+        pytest.param(
+            "   ",
+            {"room": ["This field may not be blank."]},
+            id="whitespace",
+            marks=pytest.mark.requirement("POLL-012"),
+        ),
+        pytest.param(
+            "r" * 129,
+            {"room": ["Ensure this field has no more than 128 characters."]},
+            id="129-chars",
+            marks=pytest.mark.requirement("POLL-010"),
         ),
     ],
 )
-def test_poll_room_validation(room: str | None, body: dict[str, Any], api: ChannelApi, world: World, rooms: str) -> None:
+def test_poll_room_validation(
+    room: str | None, body: dict[str, Any], api: ChannelApi, world: World, rooms: str
+) -> None:
     expect.json_reply(api.poll(rooms, world.admin, last_id=0, room=room), 400, body)
 
 
 @pytest.mark.requirement("POLL-010")
-def test_poll_accepts_a_128_character_unicode_room(api: ChannelApi, world: World, rooms: str) -> None:
+def test_poll_accepts_a_128_character_unicode_room(
+    api: ChannelApi, world: World, rooms: str
+) -> None:
     room = "ąę" * 64
     published = api.published(rooms, world.admin, {"u": 1}, room)
-    _message_id(api.poll(rooms, world.admin, last_id=0, room=room), published["id"], "the message of the unicode room")
+    _message_id(
+        api.poll(rooms, world.admin, last_id=0, room=room),
+        published["id"],
+        "the message of the unicode room",
+    )
 
 
 @pytest.mark.requirement("POLL-013")
-def test_many_waiting_pollers_each_get_the_message_once(api: ChannelApi, world: World, chat: str) -> None:
+def test_many_waiting_pollers_each_get_the_message_once(
+    api: ChannelApi, world: World, chat: str
+) -> None:
     newest = _stored(api, world, chat, 1)[0]
     replies, first = while_polling(
-        api, chat, world.admin, lambda: api.published(chat, world.admin, {"fan": 1}), last_id=newest, pollers=FAN_OUT
+        api,
+        chat,
+        world.admin,
+        lambda: api.published(chat, world.admin, {"fan": 1}),
+        last_id=newest,
+        pollers=FAN_OUT,
     )
     for reply in replies:
         _message_id(reply, first["id"], "every poller gets the message")
     second = api.published(chat, world.admin, {"fan": 2})
     with ThreadPoolExecutor(FAN_OUT) as pool:
-        again = list(pool.map(lambda _: api.poll(chat, world.admin, last_id=first["id"]), range(FAN_OUT)))
+        again = list(
+            pool.map(lambda _: api.poll(chat, world.admin, last_id=first["id"]), range(FAN_OUT))
+        )
     for reply in again:
         _message_id(reply, second["id"], "the next message, not the same one again")
 
 
 @pytest.mark.requirement("POLL-017")
-def test_poll_is_not_woken_by_another_channel(api: ChannelApi, world: World, chat: str, new_channel: Any) -> None:
+def test_poll_is_not_woken_by_another_channel(
+    api: ChannelApi, world: World, chat: str, new_channel: Any
+) -> None:
     other = new_channel(custom_publish=True)
     newest = _stored(api, world, chat, 1)[0]
 
@@ -183,16 +261,22 @@ def test_poll_is_not_woken_by_another_channel(api: ChannelApi, world: World, cha
         time.sleep(0.2)
         return api.published(chat, world.admin, {"here": 1})
 
-    replies, here = while_polling(api, chat, world.admin, publish_elsewhere_then_here, last_id=newest)
+    replies, here = while_polling(
+        api, chat, world.admin, publish_elsewhere_then_here, last_id=newest
+    )
     _message_id(replies[0], here["id"], "the message of this channel only")
 
 
 @pytest.mark.needs_poll_timeout
 @pytest.mark.requirement("POLL-017")
-def test_poll_times_out_despite_traffic_on_another_channel(api: ChannelApi, world: World, chat: str, new_channel: Any) -> None:
+def test_poll_times_out_despite_traffic_on_another_channel(
+    api: ChannelApi, world: World, chat: str, new_channel: Any
+) -> None:
     other = new_channel(custom_publish=True)
     newest = _stored(api, world, chat, 1)[0]
-    replies, _ = while_polling(api, chat, world.admin, lambda: api.published(other, world.admin, {"x": 1}), last_id=newest)
+    replies, _ = while_polling(
+        api, chat, world.admin, lambda: api.published(other, world.admin, {"x": 1}), last_id=newest
+    )
     expect.check(replies[0].status == 204 and replies[0].body == b"", "204 at timeout", replies[0])
 
 
@@ -204,8 +288,14 @@ def test_poll_on_an_unknown_channel(api: ChannelApi, world: World) -> None:
 @pytest.mark.requirement("POLL-015")
 def test_waited_delivery_carries_x_last_id(api: ChannelApi, world: World, chat: str) -> None:
     newest = _stored(api, world, chat, 1)[0]
-    replies, published = while_polling(api, chat, world.admin, lambda: api.published(chat, world.admin, {"h": 1}), last_id=newest)
-    expect.check(replies[0].headers.get("X-Last-Id") == str(published["id"]), f"X-Last-Id: {published['id']}", replies[0])
+    replies, published = while_polling(
+        api, chat, world.admin, lambda: api.published(chat, world.admin, {"h": 1}), last_id=newest
+    )
+    expect.check(
+        replies[0].headers.get("X-Last-Id") == str(published["id"]),
+        f"X-Last-Id: {published['id']}",
+        replies[0],
+    )
 
 
 @pytest.mark.requirement("POLL-016")

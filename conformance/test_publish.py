@@ -27,13 +27,19 @@ def sized_body(size: int) -> bytes:
 @pytest.mark.parametrize(
     "situation", ["admin", "no-key", "unknown-key", "unknown-channel", "unknown-instance"]
 )
-def test_oversized_publish_is_refused_before_any_other_check(situation: str, api: ChannelApi, world: World, chat: str) -> None:
-    caller = {"no-key": ANONYMOUS, "unknown-key": world.principal("invalid_key")}.get(situation, world.admin)
+def test_oversized_publish_is_refused_before_any_other_check(
+    situation: str, api: ChannelApi, world: World, chat: str
+) -> None:
+    caller = {"no-key": ANONYMOUS, "unknown-key": world.principal("invalid_key")}.get(
+        situation, world.admin
+    )
     path = api.paths.publish(chat)
     if situation == "unknown-channel":
         path = api.paths.publish("no-such-channel")
     elif situation == "unknown-instance":
-        path = path.replace(f"/instances/{world.instance.name}/", f"/instances/{random_key('api')[:20]}x/")
+        path = path.replace(
+            f"/instances/{world.instance.name}/", f"/instances/{random_key('api')[:20]}x/"
+        )
     reply = api.client.post(path, caller, data=sized_body(SIZE_LIMIT + 1), headers=JSON)
     expect.detail(reply, 413, TOO_LARGE)
 
@@ -50,14 +56,20 @@ def test_publish_of_exactly_the_limit_is_accepted(api: ChannelApi, world: World,
 @pytest.mark.parametrize(
     ("payload", "stored"),
     [
-        pytest.param({"text": "hi"}, {"text": "hi"}, id="object", marks=pytest.mark.requirement("PUB-003")),
-        pytest.param('{"a": 1}', {"a": 1}, id="json-string", marks=pytest.mark.requirement("PUB-004")),
+        pytest.param(
+            {"text": "hi"}, {"text": "hi"}, id="object", marks=pytest.mark.requirement("PUB-003")
+        ),
+        pytest.param(
+            '{"a": 1}', {"a": 1}, id="json-string", marks=pytest.mark.requirement("PUB-004")
+        ),
         pytest.param(MISSING, {}, id="absent", marks=pytest.mark.requirement("PUB-005")),
         pytest.param("", {}, id="empty-string", marks=pytest.mark.requirement("PUB-005")),
         pytest.param({}, {}, id="empty-object", marks=pytest.mark.requirement("PUB-003")),
     ],
 )
-def test_payload_forms(payload: Any, stored: dict[str, Any], api: ChannelApi, world: World, chat: str) -> None:
+def test_payload_forms(
+    payload: Any, stored: dict[str, Any], api: ChannelApi, world: World, chat: str
+) -> None:
     reply = api.publish(chat, world.admin, payload)
     expect.status(reply, 201)
     expect.check(expect.body_of(reply).get("payload") == stored, f"payload {stored}", reply)
@@ -73,29 +85,80 @@ def test_empty_body_publishes_an_empty_payload(api: ChannelApi, world: World, ch
 @pytest.mark.parametrize(
     ("payload", "error"),
     [
-        pytest.param("abc", "Not a valid JSON string.", id="not-json", marks=pytest.mark.requirement("PUB-006")),
-        pytest.param([1], "Payload passed in invalid format.", id="array", marks=pytest.mark.requirement("PUB-007")),
-        pytest.param(5, "Payload passed in invalid format.", id="number", marks=pytest.mark.requirement("PUB-007")),
-        pytest.param("[1]", "Payload passed in invalid format.", id="string-array", marks=pytest.mark.requirement("PUB-007")),
-        pytest.param('"x"', "Payload passed in invalid format.", id="string-string", marks=pytest.mark.requirement("PUB-007")),
-        pytest.param(None, "This field may not be null.", id="null", marks=pytest.mark.requirement("PUB-008")),
+        pytest.param(
+            "abc",
+            "Not a valid JSON string.",
+            id="not-json",
+            marks=pytest.mark.requirement("PUB-006"),
+        ),
+        pytest.param(
+            [1],
+            "Payload passed in invalid format.",
+            id="array",
+            marks=pytest.mark.requirement("PUB-007"),
+        ),
+        pytest.param(
+            5,
+            "Payload passed in invalid format.",
+            id="number",
+            marks=pytest.mark.requirement("PUB-007"),
+        ),
+        pytest.param(
+            "[1]",
+            "Payload passed in invalid format.",
+            id="string-array",
+            marks=pytest.mark.requirement("PUB-007"),
+        ),
+        pytest.param(
+            '"x"',
+            "Payload passed in invalid format.",
+            id="string-string",
+            marks=pytest.mark.requirement("PUB-007"),
+        ),
+        pytest.param(
+            None, "This field may not be null.", id="null", marks=pytest.mark.requirement("PUB-008")
+        ),
     ],
 )
-def test_invalid_payloads(payload: Any, error: str, api: ChannelApi, world: World, chat: str) -> None:
+def test_invalid_payloads(
+    payload: Any, error: str, api: ChannelApi, world: World, chat: str
+) -> None:
     expect.json_reply(api.publish(chat, world.admin, payload), 400, {"payload": [error]})
     history = expect.body_of(api.history(chat, world.admin))
-    expect.check(history.get("objects") == [], "nothing stored after a refused publish", api.history(chat, world.admin))
+    expect.check(
+        history.get("objects") == [],
+        "nothing stored after a refused publish",
+        api.history(chat, world.admin),
+    )
 
 
 @pytest.mark.parametrize(
     ("room", "error"),
     [
-        pytest.param("r" * 129, "Ensure this field has no more than 128 characters.", id="129-chars", marks=pytest.mark.requirement("PUB-009")),
-        pytest.param("", "This field may not be blank.", id="empty", marks=pytest.mark.requirement("PUB-010")),
-        pytest.param("   ", "This field may not be blank.", id="whitespace", marks=pytest.mark.requirement("PUB-010")),
-        pytest.param(None, "This field may not be null.", id="null", marks=pytest.mark.requirement("PUB-011")),
-        pytest.param({"a": 1}, "Not a valid string.", id="object", marks=pytest.mark.requirement("PUB-011")),
-        pytest.param(True, "Not a valid string.", id="boolean", marks=pytest.mark.requirement("PUB-011")),
+        pytest.param(
+            "r" * 129,
+            "Ensure this field has no more than 128 characters.",
+            id="129-chars",
+            marks=pytest.mark.requirement("PUB-009"),
+        ),
+        pytest.param(
+            "", "This field may not be blank.", id="empty", marks=pytest.mark.requirement("PUB-010")
+        ),
+        pytest.param(
+            "   ",
+            "This field may not be blank.",
+            id="whitespace",
+            marks=pytest.mark.requirement("PUB-010"),
+        ),
+        pytest.param(
+            None, "This field may not be null.", id="null", marks=pytest.mark.requirement("PUB-011")
+        ),
+        pytest.param(
+            {"a": 1}, "Not a valid string.", id="object", marks=pytest.mark.requirement("PUB-011")
+        ),
+        pytest.param(
+            True, "Not a valid string.", id="boolean", marks=pytest.mark.requirement("PUB-011")
+        ),
     ],
 )
 def test_invalid_rooms(room: Any, error: str, api: ChannelApi, world: World, rooms: str) -> None:
@@ -107,7 +170,11 @@ def test_room_of_128_characters_is_accepted(api: ChannelApi, world: World, rooms
     room = "r" * 128
     message = api.published(rooms, world.admin, {"long": 1}, room)
     page = expect.body_of(api.history(rooms, world.admin, room=room))
-    expect.check([m["id"] for m in page["objects"]] == [message["id"]], "the message in its room", api.history(rooms, world.admin, room=room))
+    expect.check(
+        [m["id"] for m in page["objects"]] == [message["id"]],
+        "the message in its room",
+        api.history(rooms, world.admin, room=room),
+    )
 
 
 @pytest.mark.requirement("PUB-012")
@@ -124,11 +191,20 @@ def test_separate_rooms_publish_needs_a_room(api: ChannelApi, world: World, room
             id="form",
             marks=pytest.mark.requirement("PUB-013"),
         ),
-        pytest.param("text/plain", '{"payload": {"f": 1}}', id="text-plain", marks=pytest.mark.requirement("PUB-014")),
+        pytest.param(
+            "text/plain",
+            '{"payload": {"f": 1}}',
+            id="text-plain",
+            marks=pytest.mark.requirement("PUB-014"),
+        ),
     ],
 )
-def test_other_body_media_types(content_type: str, body: str, api: ChannelApi, world: World, chat: str) -> None:
-    reply = api.client.post(api.paths.publish(chat), world.admin, data=body, headers={"Content-Type": content_type})
+def test_other_body_media_types(
+    content_type: str, body: str, api: ChannelApi, world: World, chat: str
+) -> None:
+    reply = api.client.post(
+        api.paths.publish(chat), world.admin, data=body, headers={"Content-Type": content_type}
+    )
     expect.status(reply, 201)
     expect.check(expect.body_of(reply).get("payload") == {"f": 1}, 'payload {"f": 1}', reply)
 
@@ -142,7 +218,9 @@ def test_unknown_publish_keys_are_ignored(api: ChannelApi, world: World, chat: s
         "action": "delete",
         "extra": True,
     }
-    reply = api.client.post(api.paths.publish(chat), world.ignore_acl.principal("ignore_acl key"), json_body=body)
+    reply = api.client.post(
+        api.paths.publish(chat), world.ignore_acl.principal("ignore_acl key"), json_body=body
+    )
     expect.status(reply, 201)
     message = expect.body_of(reply)
     expect.check("extra" not in message, "no extra key in the message", reply)
@@ -161,9 +239,13 @@ def test_unicode_payload_round_trip(api: ChannelApi, world: World, chat: str) ->
     message = api.published(chat, world.admin, payload)
     expect.check(message["payload"] == payload, "the payload unchanged in the publish answer", None)
     polled = api.poll(chat, world.admin, last_id=message["id"] - 1)
-    expect.check(expect.body_of(polled).get("payload") == payload, "the payload unchanged in poll", polled)
+    expect.check(
+        expect.body_of(polled).get("payload") == payload, "the payload unchanged in poll", polled
+    )
     item = api.history_item(chat, message["id"], world.admin)
-    expect.check(expect.body_of(item).get("payload") == payload, "the payload unchanged in history", item)
+    expect.check(
+        expect.body_of(item).get("payload") == payload, "the payload unchanged in history", item
+    )
 
 
 @pytest.mark.requirement("PUB-017")

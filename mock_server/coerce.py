@@ -3,8 +3,11 @@ DRF's boolean forms, choices given by their index, ids given as digit strings (Â
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
+
+DECIMAL_ZEROS = re.compile(r"\.0*\s*$")
 
 TRUE_FORMS = {"true", "t", "y", "yes", "on", "1"}
 
@@ -28,3 +31,8 @@ def choice(value: Any, names: Sequence[str]) -> str:
 def pk(value: Any) -> int | None:
     """An id given as an integer or a string of digits; None stays None."""
     return None if value is None else int(value)
+
+
+def integer(value: Any) -> int:
+    """DRF's IntegerField reading: ``"1.0"`` and ``" 5 "`` are integers."""
+    return int(DECIMAL_ZEROS.sub("", str(value)))

@@ -28,7 +28,8 @@ class ApiError(Exception):
 
 def detail(status: int, message: str, **headers: str) -> ApiError:
     """The generic shape ``{"detail": "<message>"}``."""
-    return ApiError(status, {"detail": message}, {k.replace("_", "-"): v for k, v in headers.items()})
+    extra = {name.replace("_", "-"): value for name, value in headers.items()}
+    return ApiError(status, {"detail": message}, extra)
 
 
 def field_errors(errors: dict[str, list[str]]) -> ApiError:

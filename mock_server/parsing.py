@@ -23,6 +23,17 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 MULTIPART_TYPE = "multipart/form-data"
 MAX_DEPTH = 128
 _UNSET = object()
+# Python's JSON error messages, in the wording of the platform's parser (rapidjson)
+PARSER_MESSAGES = {
+    "Expecting property name enclosed in double quotes": "Missing a name for object member.",
+    "Expecting value": "Invalid value.",
+    "Expecting ':' delimiter": "Missing a colon after a name of object member.",
+    "Unterminated string starting at": "Missing a closing quotation mark in string.",
+    "Extra data": "The document root must not be followed by other values.",
+    "Invalid control character at": "Invalid encoding in string.",
+    "Invalid \\escape": "Invalid escape character in string.",
+    "Invalid \\uXXXX escape": "Incorrect hex digit after \\u escape in string.",
+}
 
 
 class BodyParseError(ValueError):
@@ -60,14 +71,49 @@ def check_json_value(value: Any) -> None:
                 pending.append((child, depth + 1))
 
 
+def _innermost(text: str, position: int) -> str:
+    """The bracket open at ``position`` (``{`` or ``[``), skipping strings."""
+    stack: list[str] = []
+    in_string = escaped = False
+    for char in text[:position]:
+        if in_string:
+            escaped = not escaped and char == "\\"
+            in_string = escaped or char != '"'
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
+            stack.append(char)
+        elif char in "}]" and stack:
+            stack.pop()
+    return stack[-1] if stack else ""
+
+
+def _platform_message(error: json.JSONDecodeError) -> str:
+    """A JSON syntax error as the platform's parser words it."""
+    if error.msg == "Expecting ',' delimiter":
+        if _innermost(error.doc, error.pos) == "{":
+            message = "Missing a comma or '}' after an object member."
+        else:
+            message = "Missing a comma or ']' after an array element."
+    else:
+        message = PARSER_MESSAGES.get(error.msg, "Invalid value.")
+    offset = len(error.doc[:error.pos].encode("utf-8", "surrogatepass"))
+    return f"Parse error at offset {offset}: {message}"
+
+
 def parse_json(text: str | bytes) -> Any:
-    """Parse JSON text strictly; raise BodyParseError with a readable reason."""
+    """Parse JSON text strictly; raise BodyParseError with the platform's wording."""
     try:
         if isinstance(text, bytes):
             text = text.decode("utf-8")
         value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except BodyParseError:
         raise
+    except json.JSONDecodeError as exc:
+        raise BodyParseError(_platform_message(exc)) from exc
+    except UnicodeDecodeError as exc:
+        raise BodyParseError(f"Parse error at offset {exc.start}: Invalid encoding in string."
+                             ) from exc
     except (ValueError, RecursionError) as exc:
         raise BodyParseError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
     check_json_value(value)

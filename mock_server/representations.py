@@ -95,8 +95,9 @@ def account_json(admin: Admin) -> dict[str, Any]:
     return {**admin_json(admin), "account_key": admin.key}
 
 
-def instance_json(version: str, instance: Instance, owner: Admin) -> dict[str, Any]:
-    """An instance (§3 step 2)."""
+def instance_json(version: str, instance: Instance, owner: Admin,
+                  role: str = "owner") -> dict[str, Any]:
+    """An instance (§3 step 2); the platform reports the role ``api_key`` on creation."""
     path = f"/{version}/instances/{instance.name}/"
     links = {"self": path}
     links.update({name: f"{path}{INSTANCE_LINK_PATHS.get(name, name)}/"
@@ -107,7 +108,7 @@ def instance_json(version: str, instance: Instance, owner: Admin) -> dict[str, A
         "owner": admin_json(owner),
         "created_at": format_datetime(instance.created_at),
         "updated_at": format_datetime(instance.updated_at),
-        "role": "owner",
+        "role": role,
         "location": "dev",
         "metadata": instance.metadata,
         "links": links,

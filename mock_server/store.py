@@ -272,6 +272,10 @@ class Store(ABC):
     def unsubscribe(self, subscription: Subscription) -> None:
         """Stop delivering to a subscriber."""
 
+    @abstractmethod
+    def subscription_count(self) -> int:
+        """How many subscribers are parked right now (for tests and benchmarks)."""
+
     # data classes and objects
     @abstractmethod
     def create_class(self, inst: Instance, name: str, schema: list[dict[str, Any]],
@@ -669,6 +673,10 @@ class MemoryStore(Store):
                 waiting.discard(subscription)
                 if not waiting:
                     del self._waiters[subscription.key]
+
+    def subscription_count(self) -> int:
+        with self._lock:
+            return sum(len(waiting) for waiting in self._waiters.values())
 
     # data classes and objects
     def create_class(self, inst: Instance, name: str, schema: list[dict[str, Any]],

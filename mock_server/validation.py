@@ -14,10 +14,10 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
-import spec
 from jsonschema import ValidationError
 from jsonschema.protocols import Validator
 
+import spec
 from mock_server.errors import ApiError, detail, field_errors
 
 NON_FIELD_ERRORS = "non_field_errors"
@@ -70,20 +70,37 @@ def _validator(name: str) -> Validator:
     return spec.validator(name)
 
 
+def _property_schemas(schema: Any, resolver: Any) -> list[tuple[str, Any, Any]]:
+    """Every (name, subschema, resolver) a schema declares under ``properties``, through its
+    ``$ref`` and ``allOf``."""
+    if not isinstance(schema, Mapping):
+        return []
+    found = [(name, sub, resolver) for name, sub in schema.get("properties", {}).items()]
+    if "$ref" in schema:
+        resolved = resolver.lookup(schema["$ref"])
+        found += _property_schemas(resolved.contents, resolved.resolver)
+    for member in schema.get("allOf", ()):
+        found += _property_schemas(member, resolver)
+    return found
+
+
 @cache
 def normalizers(name: str) -> dict[str, tuple[str, ...]]:
-    """For each top-level property of a request schema, its ``x-normalize`` steps."""
-    root = spec.schema(name)
-    resolver = spec.registry().resolver(base_uri=root.get("$id", ""))
-    root, resolver = _resolve(root, resolver)
-    properties = root.get("properties", {}) if isinstance(root, Mapping) else {}
-    found = {key: _steps_of(sub, resolver) for key, sub in properties.items()}
-    return {key: steps for key, steps in found.items() if steps}
+    """For each top-level property of a request schema, its ``x-normalize`` steps. ``name``
+    is a schema file name, optionally with a JSON pointer (``file.json#/$defs/x``)."""
+    root = {"$ref": spec.SCHEMA_BASE_URI + name}
+    steps = {}
+    for key, sub, resolver in _property_schemas(root, spec.registry().resolver()):
+        found = _steps_of(sub, resolver)
+        if found and key not in steps:
+            steps[key] = found
+    return steps
 
 
 def normalize(value: Any, steps: Iterable[str]) -> Any:
     """Apply normalisation steps to a string value (numbers become strings first)."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    steps = tuple(steps)
+    if not steps or isinstance(value, bool) or not isinstance(value, str | int | float):
         return value
     text = str(value)
     for step in steps:

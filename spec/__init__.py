@@ -51,31 +51,34 @@ def schema(name: str) -> dict[str, Any]:
 def registry() -> Registry:
     """Every schema under its ``$id``, so cross-file ``$ref``s resolve without the network."""
     resources = [
-        (SCHEMA_BASE_URI + name, Resource.from_contents(schema(name), default_specification=DRAFT202012))
+        (
+            SCHEMA_BASE_URI + name,
+            Resource.from_contents(schema(name), default_specification=DRAFT202012),
+        )
         for name in schema_names()
     ]
     return Registry().with_resources(resources).crawl()
 
 
+_NOT_JSON = object()
+
+
+def _parsed(text: str) -> object:
+    """``text`` decoded as JSON, or ``_NOT_JSON``."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return _NOT_JSON
+
+
 def _is_json(instance: object) -> bool:
     """Format ``json``: a string that parses as JSON (non-strings pass, as formats do)."""
-    if not isinstance(instance, str):
-        return True
-    try:
-        json.loads(instance)
-    except ValueError:
-        return False
-    return True
+    return not isinstance(instance, str) or _parsed(instance) is not _NOT_JSON
 
 
 def _is_json_object(instance: object) -> bool:
     """Format ``json-object``: a string that parses as a JSON object (the publish payload rule)."""
-    if not isinstance(instance, str):
-        return True
-    try:
-        return isinstance(json.loads(instance), dict)
-    except ValueError:
-        return False
+    return not isinstance(instance, str) or isinstance(_parsed(instance), dict)
 
 
 @cache

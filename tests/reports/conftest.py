@@ -8,7 +8,12 @@ measurements in ``user_properties``), so these tests depend only on that contrac
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import shutil
+import subprocess
+import tempfile
 import textwrap
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -71,7 +76,8 @@ def pytest_runtest_makereport(item, call):
     ids = [i for m in item.iter_markers("requirement") for i in m.args]
     report.user_properties.append(("requirements", " ".join(ids)))
     if report.failed:
-        report.user_properties.append(("exchanges", [dict(EXCHANGE, url=EXCHANGE["url"] + item.name)]))
+        exchange = dict(EXCHANGE, url=EXCHANGE["url"] + item.name)
+        report.user_properties.append(("exchanges", [exchange]))
 '''
 
 BEHAVIOURS = {
@@ -165,3 +171,50 @@ class SyntheticSuite:
 @pytest.fixture
 def suite(pytester: pytest.Pytester) -> SyntheticSuite:
     return SyntheticSuite(pytester)
+
+
+CHROMIUM_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--hide-scrollbars",
+)
+CHROMIUM_LOCK = Path(tempfile.gettempdir()) / "channels-conformance-chromium.lock"
+
+
+def _install_chromium() -> None:
+    """Install Debian's chromium once per machine (xdist workers wait on a lock)."""
+    with CHROMIUM_LOCK.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if shutil.which("chromium"):
+            return
+        if os.geteuid() != 0:
+            pytest.fail("chromium is not installed and this user cannot apt-get install it; "
+                        "run: apt-get install -y chromium")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        for command in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
+            done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1200)
+            if done.returncode != 0:
+                pytest.fail(f"could not install chromium ({' '.join(command)} exited "
+                            f"{done.returncode}): {done.stderr.strip()[-500:]}")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Path of a headless-capable Chromium, installed through apt-get when missing."""
+    if not shutil.which("chromium"):
+        _install_chromium()
+    path = shutil.which("chromium")
+    assert path, "chromium still not on PATH after apt-get install"
+    return path
+
+
+def render(chromium: str, page: Path, fragment: str = "", *extra: str) -> str:
+    """The DOM of a local page after its scripts ran, as Chromium serialises it."""
+    with tempfile.TemporaryDirectory() as profile:
+        done = subprocess.run(
+            [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *extra, "--dump-dom",
+             page.as_uri() + fragment],
+            capture_output=True, text=True, timeout=120,
+        )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout

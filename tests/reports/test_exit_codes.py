@@ -81,7 +81,9 @@ def test_min_score_fails_when_no_core_must_requirement_ran(suite):
     suite.write_checks({"test_alpha_three": (("AAA-003",), "pass")})
     run = suite.run("--min-score", "10")
     assert run.ret == 1
-    assert run.document["gate_failures"] == ["no core MUST requirement was checked (--min-score 10)"]
+    assert run.document["gate_failures"] == [
+        "no core MUST requirement was checked (--min-score 10)"
+    ]
 
 
 @pytest.mark.parametrize(

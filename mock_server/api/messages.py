@@ -1,0 +1,224 @@
+"""Publish, poll and history (reference §7, §8, §9).
+
+Publish and poll belong to the channel viewset and share its check order (§5.3); history is
+its own viewset, which looks the channel up before it authenticates the caller.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from mock_server import coerce
+from mock_server.access import Principal
+from mock_server.api.base import ROUTE_METHODS, Call, parse_id, query
+from mock_server.api.channels import ROOT, find_channel
+from mock_server.errors import (
+    CHANNEL_NOT_FOUND,
+    CUSTOM_PUBLISH_NOT_ALLOWED,
+    ApiError,
+    detail,
+    not_found,
+    room_required,
+)
+from mock_server.models import CUSTOM, Channel, Message
+from mock_server.pagination import envelope, select_messages
+from mock_server.parsing import BodyParseError, parse_json
+from mock_server.representations import message_json, select_fields
+from mock_server.responses import json_response, offloaded_response
+
+blueprint = Blueprint("messages", __name__)
+PUBLISH_LIMIT = 65536
+CHANNEL = ROOT + "<segment:channel>/"
+HISTORY = ROOT + "<channel>/history/"
+MESSAGE_METADATA = {"type": "message"}
+
+
+def decode_payload(value: Any) -> dict[str, Any]:
+    """The payload to store: absent or ``""`` is ``{}``, a JSON string is decoded (the schema
+    has already checked that it decodes to an object)."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, str):
+        try:
+            return parse_json(value)
+        except BodyParseError as exc:
+            raise ApiError(400, {"payload": ["Not a valid JSON string."]}) from exc
+    return value
+
+
+def index_room(channel: Channel, room: str | None) -> str | None:
+    """The room a message is stored and looked up under: lowercased on a separate_rooms
+    channel, none on a default channel; a missing room is a 400 on separate_rooms."""
+    if not channel.separate_rooms:
+        return None
+    if not room:
+        raise room_required()
+    return room.lower()
+
+
+# publish
+@blueprint.route(CHANNEL + "publish/", methods=ROUTE_METHODS)
+def publish(version: str, instance: str, channel: str) -> Response:
+    """POST a custom message to a channel."""
+    call = Call(version, ("POST",), "Channel")
+    call.size_limit(PUBLISH_LIMIT)
+    call.resolve_instance(instance)
+    who = call.authenticate()
+    call.require(call.mock.access.channel_view(who, "publish", call.method))
+    call.throttle()
+    return call.dispatch({"POST": lambda: publish_message(call, who, channel)},
+                         {"POST": "publish-request.json"})
+
+
+def publish_message(call: Call, who: Principal, name: str) -> Response:
+    """The publish handler: permission, custom_publish, body, room, then store and wake."""
+    channel = find_channel(call, name)
+    call.require(call.mock.access.channel_object(call.inst, who, channel, "publish", "POST"))
+    if not channel.custom_publish:
+        raise detail(403, CUSTOM_PUBLISH_NOT_ALLOWED)
+    data = call.data("publish-request.json")
+    payload = decode_payload(data.get("payload"))
+    room = index_room(channel, data.get("room"))
+    notify_room = data["room"] if room is not None and call.mock.config.platform else room
+    message = call.store.publish(call.inst, channel, room, notify_room, CUSTOM, who.author(),
+                                 dict(MESSAGE_METADATA), payload)
+    return json_response(message_json(message, call.base, channel.name), status=201)
+
+
+# poll
+@blueprint.route(CHANNEL + "poll/", methods=ROUTE_METHODS)
+def poll(version: str, instance: str, channel: str) -> Response:
+    """GET the next message of a channel (room), waiting for it if needed."""
+    call = Call(version, ("GET",), "Channel")
+    call.resolve_instance(instance)
+    who = call.authenticate()
+    call.require(call.mock.access.channel_view(who, "poll", call.method))
+    call.throttle(poll=True)
+    return call.dispatch({"GET": lambda: poll_message(call, who, channel)})
+
+
+def poll_message(call: Call, who: Principal, name: str) -> Response:
+    """The poll handler (§8.2): a stored message after ``last_id`` at once (no X-Last-Id), or
+    the first live one (with X-Last-Id), or 204 at the poll timeout."""
+    channel = find_channel(call, name)
+    call.require(call.mock.access.channel_object(call.inst, who, channel, "poll", call.method))
+    params = call.params("poll-query.json")
+    last_id = coerce.integer(params["last_id"]) if "last_id" in params else None
+    room = index_room(channel, params.get("room"))
+    if params.get("transport") == "websocket":
+        return websocket_session(call, channel, room, last_id)
+    if last_id is not None and last_id >= 0:
+        stored = call.store.next_message(call.inst, channel, room, last_id)
+        if stored is not None:
+            return json_response(message_json(stored))
+    message = wait_for_message(call, channel, room, last_id)
+    if message is None:
+        return offloaded_response(None, status=204)
+    return offloaded_response(message_json(message), {"X-Last-Id": str(message.id)})
+
+
+def wait_for_message(call: Call, channel: Channel, room: str | None,
+                     last_id: int | None) -> Message | None:
+    """Park until a message of (channel, room) after ``last_id`` arrives or the poll timeout
+    passes; subscribing re-checks storage, so a message published meanwhile is not lost."""
+    subscription = call.store.subscribe(call.inst, channel, room, last_id, capacity=1)
+    try:
+        return subscription.take(call.mock.config.poll_timeout)
+    finally:
+        call.store.unsubscribe(subscription)
+
+
+def websocket_session(call: Call, channel: Channel, room: str | None,
+                      last_id: int | None) -> Response:
+    """``transport=websocket`` without a WebSocket handshake (§8.6)."""
+    return offloaded_response({"detail": "Expected WebSocket connection."}, status=400)
+
+
+# history
+def history_call(version: str, instance: str, channel: str, view_name: str
+                 ) -> tuple[Call, Channel, str | None]:
+    """The history viewset's checks (§5.3): instance, channel (before the key!), key,
+    permission, room, throttle. Returns the call, the channel and the requested room."""
+    call = Call(version, ("GET",), view_name)
+    call.resolve_instance(instance)
+    found = call.store.channel(call.inst, channel.lower())
+    if found is None:
+        raise not_found(CHANNEL_NOT_FOUND)
+    who = call.authenticate()
+    call.require(call.mock.access.history(call.inst, who, found, call.method))
+    room = query().get("room")
+    if found.separate_rooms and room is None:
+        raise room_required()
+    call.throttle()
+    return call, found, room
+
+
+def history_room(call: Call, channel: Channel, room: str | None) -> str | None:
+    """The index a history read uses. A default channel's messages have no room; the platform
+    still looks a given room up there (and finds nothing), strict mode ignores it."""
+    if channel.separate_rooms:
+        return room.lower() if room else None
+    return room.lower() if room and call.mock.config.platform else None
+
+
+def represent(call: Call, message: Message, channel: Channel) -> dict[str, Any]:
+    """A history item with its link, and ``?fields=`` / ``?excluded_fields=`` applied."""
+    params = query()
+    return select_fields(message_json(message, call.base, channel.name), params.get("fields"),
+                         params.get("excluded_fields"))
+
+
+def history_floor(params: dict[str, str]) -> int | None:
+    """The lowest id ``?last_id=N`` allows (N + 1); a non-integer is ignored (§9.1)."""
+    try:
+        floor = int(params["last_id"]) + 1
+    except (KeyError, ValueError):
+        return None
+    return floor or None
+
+
+@blueprint.route(HISTORY, methods=ROUTE_METHODS)
+def history(version: str, instance: str, channel: str) -> Response:
+    """GET the stored messages of a channel (room), newest first, cursor-paginated."""
+    call, found, room = history_call(version, instance, channel, "Change List")
+    return call.dispatch({"GET": lambda: list_history(call, found, room)})
+
+
+def list_history(call: Call, channel: Channel, room: str | None) -> Response:
+    """The history list handler."""
+    pq = call.page("history-query.json", default_ascending=False)
+    key = history_room(call, channel, room)
+    ignored_room = key is not None and not channel.separate_rooms
+
+    def fetch(low: int | None, high: int | None, ascending: bool, limit: int) -> list[Message]:
+        if ignored_room:
+            return []
+        return call.store.messages(call.inst, channel, key, min_id=low, max_id=high,
+                                   ascending=ascending, limit=limit)
+
+    page = select_messages(pq, fetch, history_floor(query()))
+    objects = [represent(call, m, channel) for m in page.items]
+    return json_response(envelope(request.path, pq, page, objects))
+
+
+@blueprint.route(HISTORY + "<segment:message_id>/", methods=ROUTE_METHODS)
+def history_detail(version: str, instance: str, channel: str, message_id: str) -> Response:
+    """GET one stored message."""
+    call, found, room = history_call(version, instance, channel, "Change Instance")
+    return call.dispatch({"GET": lambda: message_detail(call, found, room, message_id)})
+
+
+def message_detail(call: Call, channel: Channel, room: str | None, message_id: str) -> Response:
+    """One message by id. The platform finds any message of the instance through any channel
+    (§9.2); strict mode scopes the lookup to the channel and its room."""
+    number = parse_id(message_id)
+    message = call.store.message(call.inst, number) if number is not None else None
+    if message is not None and not call.mock.config.platform and (
+            message.channel_pk != channel.pk
+            or message.room != history_room(call, channel, room)):
+        message = None
+    if message is None:
+        raise not_found()
+    return json_response(represent(call, message, channel))

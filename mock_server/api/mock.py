@@ -1,0 +1,54 @@
+"""Endpoints of the mock itself, for SDK developers: the spec, an API page, and a reset."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, g, request
+
+import spec
+from mock_server import access
+from mock_server.api.base import mock
+from mock_server.errors import denied
+from mock_server.parsing import RequestBody
+from mock_server.responses import json_response, no_content, not_found_page
+
+blueprint = Blueprint("mock", __name__)
+DOCS_PAGE = "docs.html"
+
+
+@blueprint.route("/__mock__/reset", methods=["POST"])
+def reset() -> Response:
+    """Forget every instance, key, user and message; only the CLI's account key may."""
+    g.plain = True
+    state = mock()
+    found = access.credentials(request, RequestBody(request))
+    if found.key is None or found.key.lower() != state.config.account_key.lower():
+        raise denied()
+    seed = current_app.extensions["channels_mock_seed"]
+    state.store.reset()
+    seed(state.store)
+    return no_content()
+
+
+@blueprint.route("/openapi.yaml", methods=["GET"])
+def openapi_yaml() -> Response:
+    """The OpenAPI document of the API, as the spec ships it."""
+    g.plain = True
+    if not spec.OPENAPI_PATH.exists():
+        return not_found_page()
+    return Response(spec.OPENAPI_PATH.read_bytes(), content_type="application/yaml; charset=utf-8")
+
+
+@blueprint.route("/openapi.json", methods=["GET"])
+def openapi_json() -> Response:
+    """The same document as JSON, which the API page reads."""
+    g.plain = True
+    if not spec.OPENAPI_PATH.exists():
+        return not_found_page()
+    return json_response(spec.openapi())
+
+
+@blueprint.route("/docs", methods=["GET"])
+def docs() -> Response:
+    """An interactive page of the API; it loads nothing from the internet."""
+    g.plain = True
+    return current_app.send_static_file(DOCS_PAGE)

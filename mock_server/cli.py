@@ -1,0 +1,166 @@
+"""``channels-mock``: serve the mock, list its faults, print its spec.
+
+Only the standard library is imported at module level: ``serve`` monkey-patches the process
+for gevent before Flask, Werkzeug and the store are imported, so their locks, events and
+sockets are cooperative and thousands of parked long polls cost one greenlet each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from mock_server import keys
+from mock_server.config import (
+    COMPAT_MODES,
+    DEFAULT_HISTORY_LIMIT,
+    DEFAULT_POLL_TIMEOUT,
+    STRICT,
+    MockConfig,
+)
+
+PROG = "channels-mock"
+POLL_TIMEOUT_ENV = "CHANNEL_POLL_TIMEOUT"
+POLL_THROTTLE_FACTOR = 4
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad option is one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{PROG}: error: {message}\n")
+
+
+def _positive_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return int(text)
+
+
+def _rate(text: str) -> int | None:
+    if text == "off":
+        return None
+    try:
+        return _positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected 'off' or a positive integer, got {text!r}") from None
+
+
+def _account_key(text: str) -> str:
+    if keys.classify(text) is not keys.KeyKind.ACCOUNT:
+        raise argparse.ArgumentTypeError(
+            "an account key is 40 hex characters whose last digit is even")
+    return text.lower()
+
+
+def _port(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number 0-65535, got {text!r}")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``channels-mock``."""
+    parser = OneLineParser(prog=PROG, description="Reference mock of the Syncano v1.1 "
+                                                  "Channels API.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+    serve = commands.add_parser(
+        "serve", help="serve the mock over HTTP",
+        description="Serve the mock on HOST:PORT until SIGINT or SIGTERM. The ready line "
+                    "'channels-mock listening on http://HOST:PORT (account key KEY)' goes to "
+                    "stdout once the socket accepts connections; one line per request "
+                    "(method, path, status, milliseconds) goes to stderr.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=8000,
+                       help="port to bind; 0 picks a free one (default 8000)")
+    serve.add_argument("--account-key", type=_account_key,
+                       help="the admin's account key (40 hex, last digit even); it owns every "
+                            "instance it creates. Default: a fresh key, printed on start")
+    serve.add_argument("--poll-timeout", type=_positive_number, default=None,
+                       help="seconds a long poll waits before 204 (default: "
+                            f"${POLL_TIMEOUT_ENV} or {DEFAULT_POLL_TIMEOUT:g})")
+    serve.add_argument("--compat", choices=COMPAT_MODES, default=STRICT,
+                       help="strict (default): documented behaviour for the server quirks of "
+                            "reference §5.2/§13; platform: reproduce the real server")
+    serve.add_argument("--history-limit", type=_positive_int, default=DEFAULT_HISTORY_LIMIT,
+                       help="messages kept per (channel, room) "
+                            f"(default {DEFAULT_HISTORY_LIMIT}; eventlog keeps at most 100)")
+    serve.add_argument("--throttle", type=_rate, default=None, metavar="off|N",
+                       help="per-instance requests per second before 429 (default off)")
+    serve.add_argument("--poll-throttle", type=_rate, default=None, metavar="off|N",
+                       help="per-instance polls per second, counted in the same one-second "
+                            f"bucket (default: {POLL_THROTTLE_FACTOR} x --throttle, as the "
+                            "platform's default plan: 60 and 240)")
+    serve.add_argument("--quiet", action="store_true", help="do not log requests")
+    commands.add_parser("faults", help="list the named faults the mock can inject")
+    spec_command = commands.add_parser("spec", help="print the OpenAPI document")
+    spec_command.add_argument("--format", choices=("yaml", "json"), default="yaml")
+    return parser
+
+
+def config_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> MockConfig:
+    """The app's settings from the parsed options (and the poll-timeout variable)."""
+    poll_timeout = args.poll_timeout
+    if poll_timeout is None:
+        from_env = os.environ.get(POLL_TIMEOUT_ENV)
+        try:
+            poll_timeout = _positive_number(from_env) if from_env else DEFAULT_POLL_TIMEOUT
+        except argparse.ArgumentTypeError as exc:
+            parser.error(f"{POLL_TIMEOUT_ENV}: {exc}")
+    poll_throttle = args.poll_throttle
+    if poll_throttle is None and args.throttle is not None:
+        poll_throttle = args.throttle * POLL_THROTTLE_FACTOR
+    return MockConfig(
+        account_key=args.account_key or keys.new_account_key(),
+        poll_timeout=poll_timeout,
+        compat=args.compat,
+        history_limit=args.history_limit,
+        throttle=args.throttle,
+        poll_throttle=poll_throttle,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``channels-mock`` console script and of ``python -m mock_server``."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "faults":
+        print("no faults defined")
+        return 0
+    if args.command == "spec":
+        return print_spec(args.format)
+    config = config_from(args, parser)
+    from mock_server.server import serve
+
+    return serve(config, args.host, args.port, quiet=args.quiet)
+
+
+def print_spec(output_format: str) -> int:
+    """Print the OpenAPI document shipped in ``spec/``."""
+    import json
+
+    import spec
+
+    if not spec.OPENAPI_PATH.exists():
+        print(f"{PROG}: error: {spec.OPENAPI_PATH} is missing", file=sys.stderr)
+        return 1
+    if output_format == "json":
+        document: Any = json.dumps(spec.openapi(), indent=2, ensure_ascii=False)
+    else:
+        document = spec.OPENAPI_PATH.read_text(encoding="utf-8")
+    sys.stdout.write(document if document.endswith("\n") else document + "\n")
+    return 0
