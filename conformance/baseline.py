@@ -44,7 +44,8 @@ def write_baseline(path: Path, failures: Mapping[str, str], source: str) -> None
         "# Each entry: requirement id (or test node id) -> why it is expected to fail.\n"
         "# Pass this file with --expected-failures; remove entries once they pass.\n"
     )
-    body = yaml.safe_dump(dict(sorted(failures.items())), sort_keys=False, allow_unicode=True,
-                          width=100)
+    body = yaml.safe_dump(
+        dict(sorted(failures.items())), sort_keys=False, allow_unicode=True, width=100
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(header + ("" if not failures else body), encoding="utf-8")

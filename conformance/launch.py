@@ -68,6 +68,7 @@ def start(account_key: str, compat: str) -> EmbeddedMock:
         account_key,
         "--compat",
         compat,
+        "--quiet",
     ]
     # Kept open for the mock's lifetime (its stderr), closed by EmbeddedMock.stop().
     errors = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import shutil
-import textwrap
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -29,12 +28,10 @@ from conformance.outcomes import TestOutcome, merge_report
 from conformance.plugin import requirement_ids, target_info
 from conformance.report_html import report_html
 from conformance.report_junit import junit_xml
+from conformance.report_terminal import summary_lines
 from conformance.verdict import (
     EXPECTED_FAILURE,
     FAILED,
-    NOT_APPLICABLE,
-    NOT_RUN,
-    UNEXPECTEDLY_PASSING,
     RequirementSet,
     RequirementSetError,
     area_id,
@@ -65,23 +62,47 @@ SETTINGS = pytest.StashKey[Settings]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("channels-report", "Channels conformance reports and CI gating")
-    group.addoption("--report-dir", default="reports", metavar="DIR",
-                    help="where report.json, junit.xml and report.html go (default: reports)")
-    group.addoption("--expected-failures", metavar="FILE",
-                    help="YAML baseline: requirement id or test id -> reason; listed failures "
-                         "do not fail the run, listed checks that now pass do")
-    group.addoption("--write-baseline", metavar="FILE",
-                    help="write this run's failing requirements as a starting baseline")
-    group.addoption("--capabilities", metavar="FILE",
-                    help="YAML: capability -> true/false; requirements of capabilities set to "
-                         "false are not applicable (rooms, history, websocket, throttling, "
-                         "data-objects, or an area id)")
-    group.addoption("--without", action="append", default=[], metavar="AREA,...",
-                    help="capabilities the target does not offer (same names as --capabilities)")
-    group.addoption("--min-score", metavar="PCT",
-                    help="fail the run when the core MUST score is below PCT percent")
-    group.addoption("--requirements-file", metavar="FILE",
-                    help="requirement set to report against (default: the bundled spec)")
+    group.addoption(
+        "--report-dir",
+        default="reports",
+        metavar="DIR",
+        help="where report.json, junit.xml and report.html go (default: reports)",
+    )
+    group.addoption(
+        "--expected-failures",
+        metavar="FILE",
+        help="YAML baseline: requirement id or test id -> reason; listed failures "
+        "do not fail the run, listed checks that now pass do",
+    )
+    group.addoption(
+        "--write-baseline",
+        metavar="FILE",
+        help="write this run's failing requirements as a starting baseline",
+    )
+    group.addoption(
+        "--capabilities",
+        metavar="FILE",
+        help="YAML: capability -> true/false; requirements of capabilities set to "
+        "false are not applicable (rooms, history, websocket, throttling, "
+        "data-objects, or an area id)",
+    )
+    group.addoption(
+        "--without",
+        action="append",
+        default=[],
+        metavar="AREA,...",
+        help="capabilities the target does not offer (same names as --capabilities)",
+    )
+    group.addoption(
+        "--min-score",
+        metavar="PCT",
+        help="fail the run when the core MUST score is below PCT percent",
+    )
+    group.addoption(
+        "--requirements-file",
+        metavar="FILE",
+        help="requirement set to report against (default: the bundled spec)",
+    )
 
 
 def _path(config: pytest.Config, value: str) -> Path:
@@ -140,8 +161,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not not_offered:
         return
     for item in items:
-        names = sorted({not_offered[a] for a in map(area_id, requirement_ids(item))
-                        if a in not_offered})
+        names = sorted(
+            {not_offered[a] for a in map(area_id, requirement_ids(item)) if a in not_offered}
+        )
         if names:
             reason = f"not applicable: the target does not offer {', '.join(names)}"
             item.add_marker(pytest.mark.skip(reason=reason))
@@ -199,8 +221,10 @@ class Reporter:
             n for nodeid, n in self.failed_reports.items() if nodeid in checks
         )
         if other > 0:
-            reasons.append(f"{other} failure{'s' * (other != 1)} outside the conformance "
-                           "checks (other tests or collection errors)")
+            reasons.append(
+                f"{other} failure{'s' * (other != 1)} outside the conformance "
+                "checks (other tests or collection errors)"
+            )
         if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
             if reasons:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
@@ -211,7 +235,11 @@ class Reporter:
         document["exit_status"] = int(session.exitstatus)
         document["gate_failures"] = reasons
         self.document = document
-        self._write(document)
+        try:
+            self._write(document)
+        except OSError as exc:
+            self.error = f"cannot write the reports to {self.settings.report_dir}: {exc}"
+            session.exitstatus = pytest.ExitCode.INTERRUPTED
 
     def _document(self, requirement_set: RequirementSet, tests: list[TestOutcome]) -> dict:
         facts = _run_facts(self.config)
@@ -228,8 +256,9 @@ class Reporter:
             ),
         }
         secret = self.config.getoption("account_key", None)
-        return build_document(run, requirement_set, tests, self.settings.baseline,
-                              self.settings.not_offered, secret)
+        return build_document(
+            run, requirement_set, tests, self.settings.baseline, self.settings.not_offered, secret
+        )
 
     def _write(self, document: dict[str, Any]) -> None:
         folder = self.settings.report_dir
@@ -248,18 +277,22 @@ class Reporter:
                 for r in document["requirements"]
                 if r["status"] in (FAILED, EXPECTED_FAILURE)
             }
-            write_baseline(self.settings.write_baseline_file, failing,
-                           document["target_url"] or "the target")
+            write_baseline(
+                self.settings.write_baseline_file, failing, document["target_url"] or "the target"
+            )
             self.written.append(self.settings.write_baseline_file)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.error:
             terminalreporter.write_sep("=", "Channels conformance", red=True)
-            terminalreporter.write_line(f"no report written: {self.error}", red=True)
-        if self.document is not None:
-            for line, markup in summary_lines(self.document, self.written,
-                                              terminalreporter.config.invocation_params.dir,
-                                              shutil.get_terminal_size().columns):
+            terminalreporter.write_line(f"channels conformance: {self.error}", red=True)
+        elif self.document is not None:
+            for line, markup in summary_lines(
+                self.document,
+                self.written,
+                terminalreporter.config.invocation_params.dir,
+                shutil.get_terminal_size().columns,
+            ):
                 if line.startswith("="):
                     terminalreporter.write_sep("=", line.strip("= "), **markup)
                 else:
@@ -267,58 +300,11 @@ class Reporter:
 
 
 def _first_message(requirement: dict[str, Any]) -> str:
-    messages = [t["message"] for t in requirement["tests"] if t["message"]]
+    """The first line of the requirement's first failure, as a baseline reason to edit."""
+    messages = [
+        t["message"]
+        for t in requirement["tests"]
+        if t["message"] and t["status"] in (FAILED, EXPECTED_FAILURE)
+    ]
     text = messages[0].splitlines()[0] if messages else "fails"
     return text[:BASELINE_REASON_LIMIT]
-
-
-def _cell(tally: dict[str, Any] | None) -> str:
-    if not tally or not tally["checked"]:
-        return "-"
-    return f"{tally['passed']}/{tally['checked']} {tally['percent']:g}%"
-
-
-def summary_lines(
-    document: dict[str, Any], written: list[Path], cwd: Path, width: int
-) -> list[tuple[str, dict[str, bool]]]:
-    """The end-of-run summary: scores per area, failing requirements, report paths."""
-    lines: list[tuple[str, dict[str, bool]]] = []
-    plain: dict[str, bool] = {}
-    levels = list(document["score"]["levels"])
-    lines.append(("= Channels conformance =", {"bold": True}))
-    lines.append((f"target {document['target_url'] or 'unknown'}  profile "
-                  f"{document['profile'] or 'unknown'}  suite {document['suite_version']}", plain))
-    header = f"{'area':<36}" + "".join(f"{lv:<16}" for lv in levels) + "not run  n/a"
-    lines.append((header, {"bold": True}))
-    for area in document["areas"]:
-        counts = area["counts"]
-        if not sum(counts.values()):
-            continue
-        name = f"{area['id']:<8}{area['name']}"
-        name = name if len(name) <= 34 else name[:33] + "…"
-        cells = "".join(f"{_cell(area['scores'].get(lv)):<16}" for lv in levels)
-        lines.append((f"{name:<36}{cells}{counts[NOT_RUN]:<9}{counts[NOT_APPLICABLE]}",
-                      {"red": bool(counts[FAILED] + counts[UNEXPECTEDLY_PASSING])}))
-    counts = document["counts"]
-    cells = "".join(f"{_cell(document['score']['levels'][lv]):<16}" for lv in levels)
-    lines.append((f"{'all areas':<36}{cells}{counts[NOT_RUN]:<9}{counts[NOT_APPLICABLE]}",
-                  {"bold": True}))
-    core = document["score"]["core_must"]
-    lines.append((f"core MUST score: {_cell(core)} of checked requirements "
-                  f"({core['not_run']} not run, not counted)", {"bold": True}))
-    wrap = textwrap.TextWrapper(width=max(width, 60), initial_indent="  ",
-                                subsequent_indent=" " * 16)
-    for status, colour in ((FAILED, "red"), (UNEXPECTEDLY_PASSING, "red"),
-                           (EXPECTED_FAILURE, "yellow")):
-        chosen = [r for r in document["requirements"] if r["status"] == status]
-        if chosen:
-            lines.append((f"{status} ({len(chosen)}):", {colour: True, "bold": True}))
-            for r in chosen:
-                text = f"{r['id']:<9}{r['level']:<7}{r['statement']}"
-                lines += [(line, plain) for line in wrap.wrap(text)]
-    for reason in document["gate_failures"]:
-        lines.append((f"gate: {reason}", {"red": True}))
-    for path in written:
-        shown = path.relative_to(cwd) if path.is_relative_to(cwd) else path
-        lines.append((f"written: {shown}", plain))
-    return lines

@@ -4,13 +4,17 @@ command that sends the same request again, so a reader can reproduce a failure b
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from typing import Any
 
 ACCOUNT_KEY_REFERENCE = "${CHANNELS_ACCOUNT_KEY}"
+# How conformance/client.py marks a body it cut to an excerpt: "... (65537 chars)" at the end.
+CUT_BODY = re.compile(r"\.\.\. \((\d+) chars\)\Z")
 # Headers that curl writes itself; repeating them would only get in the reader's way.
-CURL_SETS_ITSELF = frozenset({"content-length", "host", "connection", "accept-encoding",
-                              "user-agent"})
+CURL_SETS_ITSELF = frozenset(
+    {"content-length", "host", "connection", "accept-encoding", "user-agent"}
+)
 
 
 def _as_text(value: Any) -> str:
@@ -67,6 +71,8 @@ def present_exchange(exchange: dict[str, Any], secret: str | None) -> dict[str, 
         "response_body": _masked(_as_text(exchange.get("response_body")), secret),
         "elapsed_ms": exchange.get("elapsed_ms"),
     }
-    view["curl"] = curl_command(view["method"], view["url"], request_headers,
-                                view["request_body"])
+    view["curl"] = curl_command(view["method"], view["url"], request_headers, view["request_body"])
+    cut = CUT_BODY.search(view["request_body"])
+    view["request_body_size"] = int(cut.group(1)) if cut else len(view["request_body"])
+    view["request_body_cut"] = bool(cut)
     return view

@@ -4,6 +4,7 @@ exchanges that broke it with a curl command to repeat the request."""
 
 from __future__ import annotations
 
+from collections import Counter
 from html import escape
 from typing import Any
 
@@ -51,6 +52,7 @@ a { color:#1a56a8; }
 .score small { color:var(--muted); display:block; }
 .bar { height:8px; background:#e4e7ec; border-radius:4px; margin:8px 0 6px; overflow:hidden; }
 .bar span { display:block; height:100%; background:var(--passed); }
+.bar.high span { background:#c98a00; } .bar.low span { background:var(--failed); }
 .filters { display:flex; flex-wrap:wrap; gap:8px; align-items:center; }
 .filters label { cursor:pointer; border-radius:999px; padding:4px 12px; font-weight:600;
   border:2px solid transparent; user-select:none; }
@@ -86,8 +88,9 @@ tr.req.r-unexpectedly-passing td.id { box-shadow: inset 4px 0 var(--unexpected);
   background:#fbfcfd; }
 .nodeid { font-family:ui-monospace,Menlo,Consolas,monospace; font-size:12.5px;
   color:var(--muted); word-break:break-all; }
-.message { margin:6px 0; white-space:pre-wrap; font-weight:600; color:var(--failed); }
-.message.quiet { color:var(--fg); font-weight:400; }
+.message { margin:8px 0; white-space:pre-wrap; border-left:3px solid var(--failed);
+  padding:2px 0 2px 10px; }
+.message.quiet { border-left-color:var(--line); color:var(--muted); }
 details { margin-top:6px; }
 summary { cursor:pointer; }
 details.exchange { border:1px solid var(--line); border-radius:6px; padding:6px 10px;
@@ -149,7 +152,8 @@ def _percent(tally: dict[str, Any]) -> str:
 
 
 def _tally_line(tally: dict[str, Any]) -> str:
-    line = f"{tally['passed']} of {tally['checked']} checked passed"
+    checked = tally["checked"]
+    line = f"{tally['passed']} of {checked} checked passed" if checked else "none checked"
     if tally["not_run"]:
         line += f" · {tally['not_run']} not run"
     if tally["not_applicable"]:
@@ -159,11 +163,12 @@ def _tally_line(tally: dict[str, Any]) -> str:
 
 def _score_card(label: str, tally: dict[str, Any], element_id: str, main: bool = False) -> str:
     width = 0 if tally["percent"] is None else tally["percent"]
+    tone = "full" if width == 100 else "high" if width >= 80 else "low"
     return (
         f'<div class="score{" main" if main else ""}" id="{element_id}">'
         f'<div class="label">{_e(label)}</div>'
         f'<div class="figure">{_percent(tally)}</div>'
-        f'<div class="bar"><span style="width:{width}%"></span></div>'
+        f'<div class="bar {tone}"><span style="width:{width}%"></span></div>'
         f"<small>{_tally_line(tally)}</small></div>"
     )
 
@@ -199,7 +204,7 @@ def _verdict(doc: dict[str, Any]) -> str:
     failing = [r for r in doc["requirements"] if r["status"] in (FAILED, UNEXPECTEDLY_PASSING)]
     links = "".join(
         f'<li><a href="#req-{_e(r["id"])}">{_e(r["id"])}</a> {_badge(r["status"])} '
-        f'{_e(r["statement"])}</li>'
+        f"{_e(r['statement'])}</li>"
         for r in failing
     )
     listing = (
@@ -237,20 +242,33 @@ def _filters(doc: dict[str, Any]) -> str:
 def _baseline_notes(doc: dict[str, Any]) -> str:
     notes = []
     if doc["baseline"]["stale"]:
-        notes.append("Now passing, remove from the expected-failures file: "
-                     + ", ".join(doc["baseline"]["stale"]))
+        notes.append(
+            "Now passing, remove from the expected-failures file: "
+            + ", ".join(doc["baseline"]["stale"])
+        )
     if doc["baseline"]["unmatched"]:
-        notes.append("Expected-failure entries that match no requirement or test of this run: "
-                     + ", ".join(doc["baseline"]["unmatched"]))
+        notes.append(
+            "Expected-failure entries that match no requirement or test of this run: "
+            + ", ".join(doc["baseline"]["unmatched"])
+        )
     return "".join(f'<p class="note"><strong>{_e(n)}</strong></p>' for n in notes)
 
 
 def _excerpt(text: str) -> str:
-    return text if len(text) <= BODY_EXCERPT else text[:BODY_EXCERPT] + f"\n… ({len(text)} chars)"
+    return text if len(text) <= BODY_EXCERPT else text[:BODY_EXCERPT] + "\n… (cut here)"
 
 
 def _headers(headers: dict[str, str]) -> str:
     return "".join(f"{name}: {value}\n" for name, value in headers.items())
+
+
+def _cut_note(exchange: dict[str, Any]) -> str:
+    if not exchange.get("request_body_cut"):
+        return ""
+    return (
+        f'<p class="why">The suite kept only an excerpt of this {exchange["request_body_size"]}'
+        "-byte body, so the command sends the excerpt, not the original body.</p>"
+    )
 
 
 def _exchange(exchange: dict[str, Any], is_last: bool) -> str:
@@ -270,21 +288,31 @@ def _exchange(exchange: dict[str, Any], is_last: bool) -> str:
         f"{' (last before the failure)' if is_last else ''}</summary>"
         f'<div class="pair"><div><h5>Request</h5><pre>{_e(request)}</pre></div>'
         f"<div><h5>Response</h5><pre>{_e(response)}</pre></div></div>"
-        f'<h5>Reproduce</h5><pre class="curl">{_e(exchange["curl"])}</pre></details>'
+        f'<h5>Reproduce</h5>{_cut_note(exchange)}<pre class="curl">{_e(exchange["curl"])}</pre>'
+        "</details>"
     )
 
 
 def _test_evidence(test: dict[str, Any]) -> str:
-    parts = [f'<div class="test"><div class="nodeid">{_e(test["nodeid"])} '
-             f'{_badge(test["status"])}</div>']
+    parts = [
+        f'<div class="test"><div class="nodeid">{_e(test["nodeid"])} {_badge(test["status"])}</div>'
+    ]
     if test["message"]:
         quiet = "" if test["status"] in (FAILED, EXPECTED_FAILURE) else " quiet"
         parts.append(f'<p class="message{quiet}">{_e(test["message"])}</p>')
     if test["baseline_reason"]:
-        parts.append(f'<p class="why">Expected failure because: {_e(test["baseline_reason"])}</p>')
+        reason = _e(test["baseline_reason"])
+        note = (
+            f"Listed as an expected failure ({reason}), but it passes: remove the entry."
+            if test["status"] == UNEXPECTEDLY_PASSING
+            else f"Expected failure because: {reason}"
+        )
+        parts.append(f'<p class="why">{note}</p>')
     if test["details"]:
-        parts.append(f'<details><summary>Full failure output</summary>'
-                     f'<pre>{_e(test["details"])}</pre></details>')
+        parts.append(
+            f"<details><summary>Full failure output</summary>"
+            f"<pre>{_e(test['details'])}</pre></details>"
+        )
     exchanges = test["exchanges"]
     if exchanges:
         parts.append(f"<h5>HTTP exchanges ({len(exchanges)})</h5>")
@@ -309,7 +337,8 @@ def _why(requirement: dict[str, Any], tests: dict[str, dict[str, Any]]) -> str:
         return f'<div class="why">{_e(text)}</div>'
     if status == PASSED and its:
         passed = [t for t in its if t["status"] == PASSED]
-        names = ", ".join(t["nodeid"].rsplit("::", 1)[-1] for t in passed)
+        functions = Counter(t["nodeid"].rsplit("::", 1)[-1].split("[")[0] for t in passed)
+        names = ", ".join(f"{name} ×{n}" if n > 1 else name for name, n in functions.items())
         figures = "".join(
             f" · {name} {value:g}" for t in passed for name, value in t["measurements"].items()
         )
@@ -323,7 +352,8 @@ def _area(area: dict[str, Any], doc: dict[str, Any], tests: dict[str, dict[str, 
         return ""
     score = " · ".join(
         f"{level} {tally['passed']}/{tally['checked']} ({_percent(tally)})"
-        if tally["checked"] else f"{level} none checked"
+        if tally["checked"]
+        else f"{level} none checked"
         for level, tally in area["scores"].items()
     )
     if area["not_offered"]:
@@ -348,7 +378,7 @@ def _area(area: dict[str, Any], doc: dict[str, Any], tests: dict[str, dict[str, 
 def _measurements(doc: dict[str, Any]) -> str:
     rows = "".join(
         f'<tr class="measure"><td class="nodeid">{_e(t["nodeid"])}</td>'
-        f'<td>{_e(" ".join(t["requirements"]))}</td><td>{_e(name)}</td><td>{_e(value)}</td></tr>'
+        f"<td>{_e(' '.join(t['requirements']))}</td><td>{_e(name)}</td><td>{_e(value)}</td></tr>"
         for t in doc["tests"]
         for name, value in t["measurements"].items()
     )

@@ -40,8 +40,14 @@ def _names(nodeid: str) -> tuple[str, str, str]:
 
 def _testcase(parent: ET.Element, test: dict[str, Any]) -> None:
     path, classname, name = _names(test["nodeid"])
-    case = ET.SubElement(parent, "testcase", classname=_clean(classname), name=_clean(name),
-                         time=f"{test['duration_s']:.3f}", file=_clean(path))
+    case = ET.SubElement(
+        parent,
+        "testcase",
+        classname=_clean(classname),
+        name=_clean(name),
+        time=f"{test['duration_s']:.3f}",
+        file=_clean(path),
+    )
     properties = ET.SubElement(case, "properties")
     for rid in test["requirements"]:
         ET.SubElement(properties, "property", name="requirement", value=rid)
@@ -57,8 +63,9 @@ def _testcase(parent: ET.Element, test: dict[str, Any]) -> None:
         ET.SubElement(case, "failure", message=_clean(note), type=UNEXPECTEDLY_PASSING)
     elif status in SKIPPED_STATUSES:
         reason = f" ({test['baseline_reason']})" if test["baseline_reason"] else ""
-        element = ET.SubElement(case, "skipped", message=_clean(f"{status}{reason}: {message}"),
-                                type=status)
+        element = ET.SubElement(
+            case, "skipped", message=_clean(f"{status}{reason}: {message}"), type=status
+        )
         element.text = _clean(test["details"]) if test["details"] else None
 
 
@@ -75,15 +82,21 @@ def junit_xml(document: dict[str, Any]) -> bytes:
         "time": f"{document['duration_s']:.3f}",
     }
     root = ET.Element("testsuites", name=SUITE_NAME, **totals)
-    suite = ET.SubElement(root, "testsuite", name=SUITE_NAME, **totals,
-                          timestamp=document["date"][:19],
-                          hostname=socket.gethostname() or "localhost")
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        name=SUITE_NAME,
+        **totals,
+        timestamp=document["date"][:19],
+        hostname=socket.gethostname() or "localhost",
+    )
     properties = ET.SubElement(suite, "properties")
     for key in ("target_url", "profile", "suite_version"):
         ET.SubElement(properties, "property", name=key, value=_clean(document.get(key) or ""))
     core = document["score"]["core_must"]["percent"]
-    ET.SubElement(properties, "property", name="core_must_score",
-                  value="" if core is None else f"{core:g}")
+    ET.SubElement(
+        properties, "property", name="core_must_score", value="" if core is None else f"{core:g}"
+    )
     for test in tests:
         _testcase(suite, test)
     ET.indent(root)

@@ -31,7 +31,8 @@ def applicability(ids: Iterable[str], profile: str) -> str | None:
     marked = [known[i] for i in ids if i in known]
     if not marked or any(asserted(item, profile) for item in marked):
         return None
+    names = ", ".join(item["id"] for item in marked)
     if profile == "core":
-        return f"{', '.join(i['id'] for i in marked)} belong to the platform profile"
+        return f"{names}: platform profile only (--profile platform)"
     contradicted = sorted({c for item in marked for c in item.get("contradicted_by", [])})
-    return f"{', '.join(i['id'] for i in marked)} are contradicted by {', '.join(contradicted)}"
+    return f"{names}: contradicted by the platform's {', '.join(contradicted)}"

@@ -136,8 +136,10 @@ def judge(
             return EXPECTED_FAILURE
         if status == PASSED and (
             test.nodeid in listed
-            or any(r in baseline and requirement_status[r] == UNEXPECTEDLY_PASSING
-                   for r in test.requirements)
+            or any(
+                r in baseline and requirement_status[r] == UNEXPECTEDLY_PASSING
+                for r in test.requirements
+            )
         ):
             return UNEXPECTEDLY_PASSING
         return status
@@ -193,16 +195,15 @@ def scores_by_level(requirements: list[dict[str, Any]]) -> dict[str, dict[str, A
 
 def core_must(requirements: list[dict[str, Any]]) -> dict[str, Any]:
     """The tally of the core profile's MUST requirements: the figure --min-score gates on."""
-    return tally(
-        [r for r in requirements if r["level"] == "MUST" and r["profile"] == CORE_PROFILE]
-    )
+    return tally([r for r in requirements if r["level"] == "MUST" and r["profile"] == CORE_PROFILE])
 
 
 def _test_entry(
     test: TestOutcome, status: str, baseline: Mapping[str, str], secret: str | None
 ) -> dict[str, Any]:
     reasons = [
-        reason for entry, reason in baseline.items()
+        reason
+        for entry, reason in baseline.items()
         if entry in test.requirements or entry_matches_test(entry, test.nodeid)
     ]
     return {
@@ -238,34 +239,41 @@ def build_document(
     for rid, status in judgement.requirement_status.items():
         spec = requirement_set.requirements.get(rid, {})
         its_tests = [t for t in tests if rid in t.requirements]
-        requirements.append({
-            "id": rid,
-            "area": area_id(rid),
-            "level": spec.get("level", "MUST"),
-            "profile": spec.get("profile", CORE_PROFILE),
-            "statement": spec.get("statement", "(not in the requirement set)"),
-            "section": spec.get("section"),
-            "source": spec.get("source"),
-            "status": status,
-            "baseline_reason": baseline.get(rid),
-            "tests": [
-                {"nodeid": t.nodeid, "status": judgement.test_status[t.nodeid],
-                 "message": t.message}
-                for t in its_tests
-            ],
-        })
+        requirements.append(
+            {
+                "id": rid,
+                "area": area_id(rid),
+                "level": spec.get("level", "MUST"),
+                "profile": spec.get("profile", CORE_PROFILE),
+                "statement": spec.get("statement", "(not in the requirement set)"),
+                "section": spec.get("section"),
+                "source": spec.get("source"),
+                "status": status,
+                "baseline_reason": baseline.get(rid),
+                "tests": [
+                    {
+                        "nodeid": t.nodeid,
+                        "status": judgement.test_status[t.nodeid],
+                        "message": t.message,
+                    }
+                    for t in its_tests
+                ],
+            }
+        )
     area_ids = list(requirement_set.areas)
     area_ids += sorted({r["area"] for r in requirements} - set(area_ids))
     areas = []
     for aid in area_ids:
         members = [r for r in requirements if r["area"] == aid]
-        areas.append({
-            "id": aid,
-            "name": requirement_set.areas.get(aid, aid),
-            "not_offered": aid in not_offered,
-            "scores": scores_by_level(members),
-            "counts": {s: sum(r["status"] == s for r in members) for s in STATUSES},
-        })
+        areas.append(
+            {
+                "id": aid,
+                "name": requirement_set.areas.get(aid, aid),
+                "not_offered": aid in not_offered,
+                "scores": scores_by_level(members),
+                "counts": {s: sum(r["status"] == s for r in members) for s in STATUSES},
+            }
+        )
     return {
         **run,
         "not_offered": dict(not_offered),

@@ -110,9 +110,10 @@ class Channel:
         return self.type == "separate_rooms"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Message:
-    """One message (the API calls it a change); ``room`` is the lowercased index room."""
+    """One message (the API calls it a change); ``room`` is the lowercased index room.
+    Compared and hashed by identity: the store hands the same object to every subscriber."""
 
     id: int
     created_at: datetime

@@ -30,9 +30,9 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
 def offloaded_response(data: Any | None, headers: dict[str, str] | None = None,
                        status: int = 200) -> Response:
     """An answer of the long-poll handler: plain ``application/json``, ``no-cache``, and none
-    of the ordinary view headers (§15)."""
+    of the ordinary view headers (§15). ``data`` may be already rendered."""
     g.offloaded = True
-    body = b"" if data is None else render(data)
+    body = b"" if data is None else data if isinstance(data, bytes) else render(data)
     response = Response(body, status=status, headers=headers,
                         content_type=OFFLOADED_CONTENT_TYPE)
     response.headers["Cache-Control"] = "no-cache"

@@ -15,43 +15,36 @@ import resource  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Callable, Iterable  # noqa: E402
-from typing import Any  # noqa: E402
 
 import gevent  # noqa: E402
-from gevent.pywsgi import WSGIServer  # noqa: E402
+from gevent.pywsgi import WSGIHandler, WSGIServer  # noqa: E402
 
 from mock_server.app import create_app  # noqa: E402
 from mock_server.config import MockConfig  # noqa: E402
 
 LISTEN_BACKLOG = 4096
 STOP_GRACE_SECONDS = 1.0
-StartResponse = Callable[..., Any]
 
 
-class RequestLog:
-    """WSGI middleware: one line per request on stderr (method, path, status, milliseconds),
-    written when the status is known (so a long poll's line includes its wait)."""
+class LoggingHandler(WSGIHandler):
+    """gevent's request handler, logging one line per request on stderr (method, path, status,
+    milliseconds; a long poll's line includes its wait)."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
-        self.app = app
+    def log_request(self) -> None:
+        elapsed = ((self.time_finish or time.time()) - self.time_start) * 1000
+        status = self.status or "-"
+        if isinstance(status, bytes):
+            status = status.decode("latin-1")
+        status = status.split(" ", 1)[0]
+        sys.stderr.write(f"{self.command} {self.path} {status} {elapsed:.1f}ms\n")
+        sys.stderr.flush()
 
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse
-                 ) -> Iterable[bytes]:
-        started = time.monotonic()
-        path = environ.get("PATH_INFO", "")
-        if environ.get("QUERY_STRING"):
-            path += "?" + environ["QUERY_STRING"]
 
-        def logged_start_response(status: str, headers: list[tuple[str, str]],
-                                  exc_info: Any = None) -> Any:
-            elapsed = (time.monotonic() - started) * 1000
-            sys.stderr.write(f"{environ.get('REQUEST_METHOD', '-')} {path} "
-                             f"{status.split(' ', 1)[0]} {elapsed:.1f}ms\n")
-            sys.stderr.flush()
-            return start_response(status, headers, exc_info)
+class QuietHandler(WSGIHandler):
+    """gevent's request handler without any request log."""
 
-        return self.app(environ, logged_start_response)
+    def log_request(self) -> None:
+        return
 
 
 def raise_open_files_limit() -> None:
@@ -65,8 +58,9 @@ def serve(config: MockConfig, host: str, port: int, quiet: bool = False) -> int:
     """Serve until SIGINT or SIGTERM; print the ready line once the socket listens."""
     raise_open_files_limit()
     app = create_app(config)
-    handler = app if quiet else RequestLog(app)
-    server = WSGIServer((host, port), handler, log=None, backlog=LISTEN_BACKLOG)
+    handler_class = QuietHandler if quiet else LoggingHandler
+    server = WSGIServer((host, port), app, log=None, backlog=LISTEN_BACKLOG,
+                        handler_class=handler_class)
     try:
         server.start()
     except OSError as exc:

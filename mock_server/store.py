@@ -47,7 +47,8 @@ class Subscription:
     """A parked poller or WebSocket session: messages of one (channel, room) after ``last_id``.
 
     ``capacity`` bounds the pending queue (1 for a long poll, 100 for a WebSocket session);
-    once it is full, later messages are dropped and ``overflowed`` is set.
+    once it is full, later messages are dropped and ``overflowed`` is set. Messages are offered
+    by one publisher at a time (under the store lock) and taken by one consumer.
     """
 
     def __init__(self, key: tuple[int, int, str | None], last_id: int | None, capacity: int):
@@ -56,29 +57,30 @@ class Subscription:
         self.capacity = capacity
         self.overflowed = False
         self._queue: deque[Message] = deque()
-        self._ready = threading.Condition(threading.Lock())
+        self._ready = threading.Event()
 
     def offer(self, message: Message) -> None:
         """Queue a message for this subscriber if it is newer than its ``last_id``."""
-        with self._ready:
-            if self.last_id is not None and message.id <= self.last_id:
-                return
-            if len(self._queue) >= self.capacity:
-                self.overflowed = True
-                return
-            self._queue.append(message)
-            self._ready.notify()
+        if self.last_id is not None and message.id <= self.last_id:
+            return
+        if len(self._queue) >= self.capacity:
+            self.overflowed = True
+            return
+        self._queue.append(message)
+        self._ready.set()
 
     def take(self, timeout: float) -> Message | None:
         """The next queued message, waiting up to ``timeout`` seconds; None on timeout."""
         deadline = time.monotonic() + timeout
-        with self._ready:
-            while not self._queue:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return None
-                self._ready.wait(remaining)
-            return self._queue.popleft()
+        while True:
+            if self._queue:
+                return self._queue.popleft()
+            self._ready.clear()
+            if self._queue:
+                return self._queue.popleft()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not self._ready.wait(remaining):
+                return self._queue.popleft() if self._queue else None
 
 
 @dataclass

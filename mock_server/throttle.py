@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from mock_server.errors import throttled
 
@@ -17,9 +18,11 @@ from mock_server.errors import throttled
 class Throttle:
     """The throttle of one app; ``rate`` / ``poll_rate`` None means no limit."""
 
-    def __init__(self, rate: int | None, poll_rate: int | None) -> None:
+    def __init__(self, rate: int | None, poll_rate: int | None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.rate = rate
         self.poll_rate = poll_rate
+        self.clock = clock
         self._lock = threading.Lock()
         self._buckets: dict[int, tuple[int, int]] = {}
 
@@ -28,7 +31,7 @@ class Throttle:
         limit = self.poll_rate if poll else self.rate
         if self.rate is None and self.poll_rate is None:
             return
-        second = int(time.time())
+        second = int(self.clock())
         with self._lock:
             window, count = self._buckets.get(instance_uid, (second, 0))
             if window != second:

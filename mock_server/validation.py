@@ -84,6 +84,28 @@ def _property_schemas(schema: Any, resolver: Any) -> list[tuple[str, Any, Any]]:
     return found
 
 
+def _required(schema: Any, resolver: Any) -> set[str]:
+    """Every property a schema requires, through its ``$ref`` and ``allOf``."""
+    if not isinstance(schema, Mapping):
+        return set()
+    found = set(schema.get("required", ()))
+    if "$ref" in schema:
+        resolved = resolver.lookup(schema["$ref"])
+        found |= _required(resolved.contents, resolved.resolver)
+    for member in schema.get("allOf", ()):
+        found |= _required(member, resolver)
+    return found
+
+
+@cache
+def fields(name: str) -> dict[str, bool]:
+    """The top-level properties of a request schema, each with whether it is required."""
+    root = {"$ref": spec.SCHEMA_BASE_URI + name}
+    resolver = spec.registry().resolver()
+    required = _required(root, resolver)
+    return {key: key in required for key, _, _ in _property_schemas(root, resolver)}
+
+
 @cache
 def normalizers(name: str) -> dict[str, tuple[str, ...]]:
     """For each top-level property of a request schema, its ``x-normalize`` steps. ``name``
@@ -144,9 +166,13 @@ def _fill(template: str, error: ValidationError, steps: tuple[str, ...]) -> str:
 
 def failure(name: str, instance: Any) -> ApiError | None:
     """The platform's error answer for an invalid instance of schema ``name``, or None."""
+    try:
+        found = list(_validator(name).iter_errors(instance))
+    except RecursionError:
+        return detail(400, "JSON parse error - nesting too deep.")
     steps_by_key = normalizers(name)
     errors: dict[str, list[str]] = {}
-    for error in _validator(name).iter_errors(instance):
+    for error in found:
         path = list(error.absolute_path)
         if error.validator == "required" and not path:
             key = _missing_property(error)

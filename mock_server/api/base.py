@@ -30,8 +30,6 @@ RENDERS = ["application/json", "text/html"]
 PARSES = ["application/json", "text/plain", "application/x-www-form-urlencoded",
           "multipart/form-data"]
 ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"]
-JSON_TYPES = {"string": "string", "integer": "integer", "boolean": "boolean",
-              "number": "float", "object": "field", "array": "list"}
 
 
 @dataclass
@@ -158,17 +156,6 @@ class Call:
 
 def describe_fields(schema_name: str) -> dict[str, Any]:
     """The ``actions`` description of one request schema, field by field."""
-    import spec
-
-    root = spec.schema(schema_name)
-    required = set(root.get("required", ()))
-    described = {}
-    for name, sub in root.get("properties", {}).items():
-        kind = sub.get("type") if isinstance(sub, Mapping) else None
-        described[name] = {
-            "type": JSON_TYPES.get(kind, "field") if isinstance(kind, str) else "field",
-            "required": name in required,
-            "read_only": False,
-            "label": name.replace("_", " ").capitalize(),
-        }
-    return described
+    return {name: {"type": "field", "required": required, "read_only": False,
+                   "label": name.replace("_", " ").capitalize()}
+            for name, required in validation.fields(schema_name).items()}

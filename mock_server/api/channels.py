@@ -28,10 +28,13 @@ DETAIL_ACTIONS = {"GET": "retrieve", "HEAD": "retrieve", "OPTIONS": "retrieve",
                   "PUT": "update", "PATCH": "update", "DELETE": "destroy"}
 
 
-def channel_fields(data: dict[str, Any]) -> dict[str, Any]:
-    """Stored values of the channel fields a validated body carries."""
+def channel_fields(data: dict[str, Any], ignored: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Stored values of the channel fields a validated body carries (``ignored`` ones left
+    out unread: read-only fields are not validated on update)."""
     fields: dict[str, Any] = {}
     for name, value in data.items():
+        if name in ignored:
+            continue
         if name == "type":
             fields[name] = coerce.choice(value, CHANNEL_TYPES)
         elif name in ("group_permissions", "other_permissions"):
@@ -132,9 +135,9 @@ def channel_detail(version: str, instance: str, channel: str) -> Response:
 def update(call: Call, channel: Channel, partial: bool) -> Response:
     """PATCH changes the given fields; PUT also resets the omitted permissions and
     custom_publish to their defaults (§4.3). ``name`` and ``type`` are read-only."""
-    given = channel_fields(call.data("channel-update.json"))
+    given = channel_fields(call.data("channel-update.json"), ignored=READ_ONLY_ON_UPDATE)
     changes = {} if partial else dict(PUT_DEFAULTS)
-    changes.update({k: v for k, v in given.items() if k not in READ_ONLY_ON_UPDATE})
+    changes.update(given)
     check_group(call, changes)
     updated = call.store.update_channel(call.inst, channel.name, changes)
     return json_response(represent(call, updated))

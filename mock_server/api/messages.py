@@ -6,6 +6,7 @@ its own viewset, which looks the channel up before it authenticates the caller.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -26,7 +27,7 @@ from mock_server.models import CUSTOM, Channel, Message
 from mock_server.pagination import envelope, select_messages
 from mock_server.parsing import BodyParseError, parse_json
 from mock_server.representations import message_json, select_fields
-from mock_server.responses import json_response, offloaded_response
+from mock_server.responses import json_response, offloaded_response, render
 
 blueprint = Blueprint("messages", __name__)
 PUBLISH_LIMIT = 65536
@@ -116,7 +117,13 @@ def poll_message(call: Call, who: Principal, name: str) -> Response:
     message = wait_for_message(call, channel, room, last_id)
     if message is None:
         return offloaded_response(None, status=204)
-    return offloaded_response(message_json(message), {"X-Last-Id": str(message.id)})
+    return offloaded_response(rendered_message(message), {"X-Last-Id": str(message.id)})
+
+
+@lru_cache(maxsize=256)
+def rendered_message(message: Message) -> bytes:
+    """A message as a poll answer, rendered once for all the pollers it wakes."""
+    return render(message_json(message))
 
 
 def wait_for_message(call: Call, channel: Channel, room: str | None,
@@ -148,19 +155,27 @@ def history_call(version: str, instance: str, channel: str, view_name: str
         raise not_found(CHANNEL_NOT_FOUND)
     who = call.authenticate()
     call.require(call.mock.access.history(call.inst, who, found, call.method))
-    room = query().get("room")
+    room = requested_room(call)
     if found.separate_rooms and room is None:
         raise room_required()
     call.throttle()
     return call, found, room
 
 
+def requested_room(call: Call) -> str | None:
+    """The ``room`` of a history request. Strict mode treats ``?room=`` as absent (as every
+    empty parameter); the platform takes it as the empty room, which holds nothing (§9.1)."""
+    if call.mock.config.platform and "room" in request.args:
+        return request.args.getlist("room")[-1]
+    return query().get("room")
+
+
 def history_room(call: Call, channel: Channel, room: str | None) -> str | None:
     """The index a history read uses. A default channel's messages have no room; the platform
     still looks a given room up there (and finds nothing), strict mode ignores it."""
-    if channel.separate_rooms:
-        return room.lower() if room else None
-    return room.lower() if room and call.mock.config.platform else None
+    if channel.separate_rooms or call.mock.config.platform:
+        return None if room is None else room.lower()
+    return None
 
 
 def represent(call: Call, message: Message, channel: Channel) -> dict[str, Any]:

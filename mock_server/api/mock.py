@@ -15,18 +15,31 @@ blueprint = Blueprint("mock", __name__)
 DOCS_PAGE = "docs.html"
 
 
+def require_admin() -> None:
+    """Mock endpoints answer only the CLI's account key."""
+    found = access.credentials(request, RequestBody(request))
+    if found.key is None or found.key.lower() != mock().config.account_key.lower():
+        raise denied()
+
+
 @blueprint.route("/__mock__/reset", methods=["POST"])
 def reset() -> Response:
-    """Forget every instance, key, user and message; only the CLI's account key may."""
+    """Forget every instance, key, user and message."""
     g.plain = True
+    require_admin()
     state = mock()
-    found = access.credentials(request, RequestBody(request))
-    if found.key is None or found.key.lower() != state.config.account_key.lower():
-        raise denied()
     seed = current_app.extensions["channels_mock_seed"]
     state.store.reset()
     seed(state.store)
     return no_content()
+
+
+@blueprint.route("/__mock__/stats", methods=["GET"])
+def stats() -> Response:
+    """How many long polls (and WebSocket sessions) are parked right now."""
+    g.plain = True
+    require_admin()
+    return json_response({"subscriptions": mock().store.subscription_count()})
 
 
 @blueprint.route("/openapi.yaml", methods=["GET"])

@@ -37,7 +37,7 @@ FILLERS = {
 }
 V1_1 = "the mock serves /v1/ and /v1.1/ only (/v2/ is an ACL-based API outside the reference); " \
        "the publish is replayed under /v1.1/ to keep the ids in step"
-EMPTY_IS_ABSENT = "empty query parameters count as absent (issue #3), also ?room= on history"
+EMPTY_IS_ABSENT = "strict: empty query parameters count as absent (issue #3), ?room= on history too"
 OPTIONS_ACTIONS = "OPTIONS describes actions from the request schemas, not DRF field metadata"
 Q_ANON_READ = "(Q) §5.2 strict: an anonymous-read key reads only channels with " \
               "other_permissions >= subscribe"
@@ -77,15 +77,15 @@ PLATFORM_DEVIATIONS = {
     (2, "publish_v2"): Deviation(V1_1, status(404), realign="/v2/"),
     (2, "history_v2"): Deviation(V1_1, status(404)),
     (2, "poll_v2_existing"): Deviation(V1_1, status(404)),
-    (7, "history_rooms_empty_room_param"): Deviation(EMPTY_IS_ABSENT, status(400)),
-    (7, "history_detail_rooms_empty_room_param"): Deviation(EMPTY_IS_ABSENT, status(400)),
-    (7, "history_chat_with_empty_room"): Deviation(EMPTY_IS_ABSENT, listing(non_empty=True)),
     (2, "options_channel_detail_admin"): Deviation(OPTIONS_ACTIONS, metadata_named),
     (7, "options_publish_admin"): Deviation(OPTIONS_ACTIONS, metadata_named),
     (7, "options_publish_member"): Deviation(OPTIONS_ACTIONS, metadata_named),
 }
 STRICT_DEVIATIONS = {
     **PLATFORM_DEVIATIONS,
+    (7, "history_rooms_empty_room_param"): Deviation(EMPTY_IS_ABSENT, status(400)),
+    (7, "history_detail_rooms_empty_room_param"): Deviation(EMPTY_IS_ABSENT, status(400)),
+    (7, "history_chat_with_empty_room"): Deviation(EMPTY_IS_ABSENT, listing(non_empty=True)),
     (2, "poll_anon_read_key_private"): Deviation(Q_ANON_READ, status(403)),
     (2, "history_anon_read_key_private"): Deviation(Q_ANON_READ, status(403)),
     (7, "get_channel_private_anon_read_key"): Deviation(Q_ANON_READ, status(403)),

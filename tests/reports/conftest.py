@@ -8,12 +8,7 @@ measurements in ``user_properties``), so these tests depend only on that contrac
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import shutil
-import subprocess
-import tempfile
 import textwrap
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -21,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.reports.browser import find_chromium
 
 pytest_plugins = ["pytester"]
 
@@ -126,8 +123,7 @@ class Run:
         return self.report_dir / "report.html"
 
     def status(self, requirement_id: str) -> str:
-        return next(r["status"] for r in self.document["requirements"]
-                    if r["id"] == requirement_id)
+        return next(r["status"] for r in self.document["requirements"] if r["id"] == requirement_id)
 
 
 class SyntheticSuite:
@@ -143,8 +139,9 @@ class SyntheticSuite:
         pytester.makeconftest(CONTRACT_CONFTEST)
         self.write_checks(DEFAULT_CHECKS)
 
-    def write_checks(self, checks: dict[str, tuple[tuple[str, ...], str]],
-                     module: str = "test_checks") -> None:
+    def write_checks(
+        self, checks: dict[str, tuple[tuple[str, ...], str]], module: str = "test_checks"
+    ) -> None:
         """A test module with one test per entry: name -> (requirement ids, behaviour)."""
         parts = ["import pytest\n"]
         for name, (ids, behaviour) in checks.items():
@@ -161,9 +158,19 @@ class SyntheticSuite:
 
     def run(self, *args: str, subprocess: bool = False) -> Run:
         report_dir = self.pytester.path / "out"
-        argv = ["-p", "no:channels_conformance", "-p", "no:cacheprovider",
-                "--requirements-file", "requirements.yaml", "--report-dir", str(report_dir),
-                "--account-key", ACCOUNT_KEY, *args]
+        argv = [
+            "-p",
+            "no:channels_conformance",
+            "-p",
+            "no:cacheprovider",
+            "--requirements-file",
+            "requirements.yaml",
+            "--report-dir",
+            str(report_dir),
+            "--account-key",
+            ACCOUNT_KEY,
+            *args,
+        ]
         runner = self.pytester.runpytest_subprocess if subprocess else self.pytester.runpytest
         return Run(runner(*argv), report_dir)
 
@@ -173,48 +180,7 @@ def suite(pytester: pytest.Pytester) -> SyntheticSuite:
     return SyntheticSuite(pytester)
 
 
-CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--hide-scrollbars",
-)
-CHROMIUM_LOCK = Path(tempfile.gettempdir()) / "channels-conformance-chromium.lock"
-
-
-def _install_chromium() -> None:
-    """Install Debian's chromium once per machine (xdist workers wait on a lock)."""
-    with CHROMIUM_LOCK.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if shutil.which("chromium"):
-            return
-        if os.geteuid() != 0:
-            pytest.fail("chromium is not installed and this user cannot apt-get install it; "
-                        "run: apt-get install -y chromium")
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        for command in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
-            done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1200)
-            if done.returncode != 0:
-                pytest.fail(f"could not install chromium ({' '.join(command)} exited "
-                            f"{done.returncode}): {done.stderr.strip()[-500:]}")
-
-
 @pytest.fixture(scope="session")
 def chromium() -> str:
     """Path of a headless-capable Chromium, installed through apt-get when missing."""
-    if not shutil.which("chromium"):
-        _install_chromium()
-    path = shutil.which("chromium")
-    assert path, "chromium still not on PATH after apt-get install"
-    return path
-
-
-def render(chromium: str, page: Path, fragment: str = "", *extra: str) -> str:
-    """The DOM of a local page after its scripts ran, as Chromium serialises it."""
-    with tempfile.TemporaryDirectory() as profile:
-        done = subprocess.run(
-            [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *extra, "--dump-dom",
-             page.as_uri() + fragment],
-            capture_output=True, text=True, timeout=120,
-        )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
+    return find_chromium()

@@ -49,8 +49,9 @@ def test_a_stale_entry_fails_the_run(suite):
 
 
 def test_test_id_entries_full_and_short(suite):
-    suite.write("base.yaml",
-                "test_checks.py::test_alpha_two: flaky\ntest_beta_one: by function name\n")
+    suite.write(
+        "base.yaml", "test_checks.py::test_alpha_two: flaky\ntest_beta_one: by function name\n"
+    )
     run = suite.run("--expected-failures", "base.yaml")
     assert run.ret == 0
     assert run.status("AAA-002") == "expected failure"
@@ -66,8 +67,9 @@ def test_a_stale_test_id_entry_fails_the_run(suite):
 
 
 def test_entries_for_checks_that_did_not_run_are_neither_stale_nor_expected(suite):
-    suite.write("base.yaml", "AAA-002: known\nBBB-001: known\nBBB-003: opt-in check fails\n"
-                             "ZZZ-404: typo\n")
+    suite.write(
+        "base.yaml", "AAA-002: known\nBBB-001: known\nBBB-003: opt-in check fails\nZZZ-404: typo\n"
+    )
     run = suite.run("--expected-failures", "base.yaml")
     assert run.ret == 0
     assert run.status("BBB-003") == "not run"

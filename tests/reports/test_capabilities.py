@@ -15,8 +15,12 @@ CHECKS = {
 
 @pytest.mark.parametrize(
     "args",
-    [["--without", "rooms"], ["--without", "ROOM"], ["--without", "history,rooms"],
-     ["--capabilities", "caps.yaml"]],
+    [
+        ["--without", "rooms"],
+        ["--without", "ROOM"],
+        ["--without", "history,rooms"],
+        ["--capabilities", "caps.yaml"],
+    ],
 )
 def test_a_capability_off_makes_its_requirements_not_applicable(suite, args):
     suite.write_checks(CHECKS)
@@ -32,7 +36,12 @@ def test_a_capability_off_makes_its_requirements_not_applicable(suite, args):
     assert run.status("AAA-003") == "not applicable"
     # core MUST: AAA-001 passed, ROOM-001 not applicable, four without a check here (not run)
     assert run.document["score"]["core_must"] == {
-        "passed": 1, "checked": 1, "percent": 100.0, "not_run": 4, "not_applicable": 1, "total": 6,
+        "passed": 1,
+        "checked": 1,
+        "percent": 100.0,
+        "not_run": 4,
+        "not_applicable": 1,
+        "total": 6,
     }
     area = next(a for a in run.document["areas"] if a["id"] == "ROOM")
     assert area["not_offered"] is True

@@ -35,10 +35,12 @@ def test_an_error_in_setup_is_1(suite):
 
 
 def test_nothing_ran_is_5_and_still_reported(suite):
-    suite.write_checks({
-        "test_beta_three": (("BBB-003",), "not run"),
-        "test_beta_four": (("BBB-004",), "not applicable"),
-    })
+    suite.write_checks(
+        {
+            "test_beta_three": (("BBB-003",), "not run"),
+            "test_beta_four": (("BBB-004",), "not applicable"),
+        }
+    )
     run = suite.run()
     assert run.ret == 5
     assert run.document["exit_status"] == 5
@@ -109,10 +111,29 @@ def test_xdist_controller_writes_the_reports(suite):
     run = suite.run("-n", "2", subprocess=True)
     assert run.ret == 1
     assert run.document["counts"] == {
-        "failed": 2, "unexpectedly passing": 0, "expected failure": 0,
-        "passed": 4, "not run": 2, "not applicable": 1,
+        "failed": 2,
+        "unexpectedly passing": 0,
+        "expected failure": 0,
+        "passed": 4,
+        "not run": 2,
+        "not applicable": 1,
     }
     assert len(run.document["tests"]) == 8
     test = next(t for t in run.document["tests"] if t["nodeid"].endswith("test_alpha_two"))
     assert test["exchanges"][0]["status"] == 500
     assert run.result.stdout.str().count("= Channels conformance =") == 1
+
+
+def test_a_report_dir_that_cannot_be_written_is_2(suite):
+    blocker = suite.write("taken", "a file where the report folder should go\n")
+    run = suite.run("--report-dir", str(blocker))
+    assert run.ret == 2
+    errors = [line for line in run.result.stdout.lines if "channels conformance:" in line]
+    assert len(errors) == 1 and f"cannot write the reports to {blocker}" in errors[0]
+
+
+def test_a_broken_requirements_file_is_2(suite):
+    suite.write("broken.yaml", "requirements: [\n")
+    run = suite.run("--requirements-file", "broken.yaml")
+    assert run.ret == 2
+    assert any("cannot read requirements file" in line for line in run.result.stdout.lines)

@@ -3,49 +3,7 @@ counts, and the status filter (run by the page's own script) hides the right row
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
-
-from tests.reports.conftest import render
-
-VOID = {"meta", "input", "br", "col", "img", "link", "hr"}
-
-
-class Page(HTMLParser):
-    """Text of elements by id, requirement rows and area sections with their hidden state."""
-
-    def __init__(self, dom: str) -> None:
-        super().__init__()
-        self.open: list[tuple[str, dict[str, str | None]]] = []
-        self.text: dict[str, str] = {}
-        self.rows: dict[str, tuple[str, bool]] = {}
-        self.areas: dict[str, bool] = {}
-        self.title = ""
-        self.feed(dom)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = dict(attrs)
-        classes = (attributes.get("class") or "").split()
-        if tag == "tr" and "req" in classes:
-            self.rows[attributes["id"]] = (attributes["data-status"], "hidden" in attributes)
-        if tag == "section" and "area" in classes:
-            self.areas[attributes["id"]] = "hidden" in attributes
-        if tag not in VOID:
-            self.open.append((tag, attributes))
-
-    def handle_endtag(self, tag: str) -> None:
-        while self.open and self.open.pop()[0] != tag:
-            pass
-
-    def handle_data(self, data: str) -> None:
-        for tag, attributes in self.open:
-            if attributes.get("id"):
-                key = attributes["id"]
-                self.text[key] = self.text.get(key, "") + " " + data
-            if tag == "title":
-                self.title += data
-
-    def visible_rows(self) -> set[str]:
-        return {rid for rid, (_, hidden) in self.rows.items() if not hidden}
+from tests.reports.browser import Page, render
 
 
 def test_page_shows_the_score_and_counts(suite, chromium):

@@ -27,8 +27,9 @@ def test_summary_shows_area_scores_failures_and_paths(suite):
 
 def test_summary_names_expected_and_stale_entries(suite):
     suite.write("base.yaml", "AAA-002: known\nBBB-001: known\nROOM-001: stale\n")
-    summary = _summary(suite.run("--expected-failures", "base.yaml",
-                                 "--write-baseline", "new.yaml"))
+    summary = _summary(
+        suite.run("--expected-failures", "base.yaml", "--write-baseline", "new.yaml")
+    )
     assert "expected failure (2):" in summary
     assert "unexpectedly passing (1):" in summary
     assert "ROOM-001 MUST   Rooms filter messages." in summary
