@@ -7,9 +7,11 @@ parked (``/__mock__/stats``), records the server's RSS, publishes one message an
 answer from the moment the publish was sent. Prints p50 / p99 / max delivery latency, the
 number of pollers answered 200, and the RSS. Stops the mock at the end.
 
-The client is gevent with raw sockets, so it is not the bottleneck.
+The client is gevent with raw sockets, so it is not the bottleneck. Its connections are
+HTTP/1.1 keep-alive, as SDK clients' connection pools are; ``--close`` sends
+``Connection: close`` instead (the server then also tears each connection down).
 
-    python benchmarks/pollers.py [--counts 100,1000,5000] [--poll-timeout 120]
+    python benchmarks/pollers.py [--counts 100,1000,5000] [--poll-timeout 120] [--close]
 """
 
 from __future__ import annotations
@@ -65,24 +67,30 @@ def percentile(values: list[float], fraction: float) -> float:
 class Poller:
     """One long poll over a raw socket; ``answered`` is when its first byte came back."""
 
-    def __init__(self, host: str, port: int, path: str) -> None:
+    def __init__(self, host: str, port: int, path: str, close: bool) -> None:
         self.sock = socket.create_connection((host, port))
-        self.request = (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-                        ).encode()
+        connection = "Connection: close\r\n" if close else ""
+        self.request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{connection}\r\n".encode()
         self.answered = 0.0
         self.status = 0
 
     def run(self) -> None:
         self.sock.sendall(self.request)
-        first = self.sock.recv(65536)
+        received = self.sock.recv(65536)
         self.answered = time.perf_counter()
-        self.status = int(first.split(b" ", 2)[1]) if first else 0
-        while self.sock.recv(65536):
-            pass
+        head, _, body = received.partition(b"\r\n\r\n")
+        self.status = int(head.split(b" ", 2)[1]) if head else 0
+        length = re.search(rb"Content-Length: (\d+)", head, re.IGNORECASE)
+        while length and len(body) < int(length.group(1)):
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                break
+            body += chunk
         self.sock.close()
 
 
-def measure(host: str, port: int, key: str, count: int, server: psutil.Process) -> dict:
+def measure(host: str, port: int, key: str, count: int, server: psutil.Process,
+            close: bool) -> dict:
     base = f"http://{host}:{port}/v1.1/instances/bench"
     headers = {"X-API-KEY": key}
     channel = f"c{count}-{time.monotonic_ns()}"
@@ -90,7 +98,7 @@ def measure(host: str, port: int, key: str, count: int, server: psutil.Process) 
                             headers=headers, timeout=30)
     created.raise_for_status()
     path = f"/v1.1/instances/bench/channels/{channel}/poll/?api_key={key}"
-    pollers = [Poller(host, port, path) for _ in range(count)]
+    pollers = [Poller(host, port, path, close) for _ in range(count)]
     greenlets = [gevent.spawn(p.run) for p in pollers]
     stats_url = f"http://{host}:{port}/__mock__/stats"
     deadline = time.monotonic() + PARK_DEADLINE
@@ -121,6 +129,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--counts", default="100,1000,5000")
     parser.add_argument("--poll-timeout", type=float, default=120.0)
+    parser.add_argument("--close", action="store_true",
+                        help="send Connection: close instead of keeping connections alive")
     args = parser.parse_args()
     raise_open_files_limit()
     process, host, port, key = start_mock(args.poll_timeout)
@@ -130,7 +140,9 @@ def main() -> int:
                       headers={"X-API-KEY": key}, timeout=30).raise_for_status()
         print(f"idle server RSS: {server.memory_info().rss / 2**20:.1f} MB")
         for count in (int(c) for c in args.counts.split(",")):
-            print(json.dumps(measure(host, port, key, count, server)), flush=True)
+            result = measure(host, port, key, count, server, args.close)
+            print(json.dumps({"connection": "close" if args.close else "keep-alive", **result}),
+                  flush=True)
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -160,3 +160,21 @@ def while_polling(
         time.sleep(SETTLE)
         result = action()
         return [future.result() for future in futures], result
+
+
+def woken(api: ChannelApi, reply: Reply, message_id: int, what: str) -> dict[str, Any]:
+    """A waiting poll's answer: 200 with the expected message, released by the publish rather
+    than at the poll timeout (checked when the target's timeout is known)."""
+    expect.status(reply, 200)
+    message = expect.body_of(reply)
+    got = message.get("id") if isinstance(message, dict) else None
+    expect.check(got == message_id, f"{what}: message {message_id}", reply)
+    if api.poll_timeout is not None:
+        waited = reply.received_at - reply.sent_at
+        expect.check(
+            waited < api.poll_timeout,
+            f"released by the publish, before the {api.poll_timeout:g} s poll timeout "
+            f"(answered after {waited:.2f} s)",
+            reply,
+        )
+    return message

@@ -145,6 +145,17 @@ def pytest_configure_node(node: Any) -> None:
         node.workerinput[WORKER_INPUT] = asdict(target)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """The checks mostly wait on the target, not on the CPU: `-n auto` starts two workers per
+    CPU for a conformance run (PYTEST_XDIST_AUTO_NUM_WORKERS still wins)."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    if not (config.getoption("target_url") or _runs_conformance(config)):
+        return None
+    return 2 * len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if STATE not in config.stash:
         return

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from conformance import expect
-from conformance.client import ANONYMOUS, Principal
+from conformance.client import ANONYMOUS, Principal, Reply
 from conformance.fixtures import World
 from conformance.flows import ChannelApi
 from conformance.provision import Provisioner, random_key, unique_name
@@ -118,6 +118,18 @@ def test_keys_in_the_body(api: ChannelApi, world: World, new_channel: Any) -> No
     )
 
 
+def create(api: ChannelApi, world: World, kind: str, body: dict[str, Any]) -> tuple[Reply, Any]:
+    """POST a set-up resource (kind: api_keys, users or groups), expecting 201; the resource is
+    remembered so a run against an existing instance removes it afterwards."""
+    reply = expect.status(
+        api.client.post(f"{api.paths.instance_root}{kind}/", world.admin, json_body=body), 201
+    )
+    created = expect.body_of(reply)
+    if isinstance(created, dict) and "id" in created:
+        world.instance.resources.append(f"{api.paths.instance_root}{kind}/{created['id']}/")
+    return reply, created
+
+
 @pytest.mark.requirement("AUTH-012")
 @pytest.mark.parametrize(
     "flags",
@@ -125,9 +137,7 @@ def test_keys_in_the_body(api: ChannelApi, world: World, new_channel: Any) -> No
     ids=["plain", "ignore_acl", "anon_read", "user_create"],
 )
 def test_api_key_creation(flags: dict[str, bool], api: ChannelApi, world: World) -> None:
-    reply = api.client.post(f"{api.paths.instance_root}api_keys/", world.admin, json_body=flags)
-    expect.status(reply, 201)
-    body = expect.body_of(reply)
+    reply, body = create(api, world, "api_keys", flags)
     wanted = {
         name: flags.get(name, False)
         for name in ("ignore_acl", "allow_anonymous_read", "allow_user_create")
@@ -142,23 +152,13 @@ def test_api_key_creation(flags: dict[str, bool], api: ChannelApi, world: World)
 
 @pytest.mark.requirement("AUTH-015")
 def test_api_key_shows_allow_group_create(api: ChannelApi, world: World) -> None:
-    reply = expect.status(
-        api.client.post(f"{api.paths.instance_root}api_keys/", world.admin, json_body={}), 201
-    )
-    expect.check(
-        expect.body_of(reply).get("allow_group_create") is False, "allow_group_create false", reply
-    )
+    reply, body = create(api, world, "api_keys", {})
+    expect.check(body.get("allow_group_create") is False, "allow_group_create false", reply)
 
 
 @pytest.mark.requirement("AUTH-013")
 def test_user_creation(api: ChannelApi, world: World) -> None:
-    reply = api.client.post(
-        f"{api.paths.instance_root}users/",
-        world.admin,
-        json_body={"username": unique_name("u"), "password": "pw-123456"},
-    )
-    expect.status(reply, 201)
-    body = expect.body_of(reply)
+    reply, body = create(api, world, "users", {"username": unique_name("u"), "password": "pw-1234"})
     expect.check(
         isinstance(body.get("id"), int) and HEX40.match(str(body.get("user_key"))),
         "an integer id and a 40-hex user_key",
@@ -170,17 +170,9 @@ def test_user_creation(api: ChannelApi, world: World) -> None:
 def test_group_membership_endpoints(
     api: ChannelApi, world: World, provisioner: Provisioner
 ) -> None:
-    root = api.paths.instance_root
-    group = expect.body_of(
-        expect.status(api.client.post(f"{root}groups/", world.admin, json_body={"label": "g"}), 201)
-    )
-    expect.check(isinstance(group.get("id"), int), "an integer group id", None)
+    reply, group = create(api, world, "groups", {"label": "g"})
+    expect.check(isinstance(group.get("id"), int), "an integer group id", reply)
     user = provisioner.create_user(world.instance)
-    expect.status(
-        api.client.post(
-            f"{root}groups/{group['id']}/users/", world.admin, json_body={"user": user.id}
-        ),
-        201,
-    )
-    reply = api.client.delete(f"{root}groups/{group['id']}/users/{user.id}/", world.admin)
-    expect.status(reply, 204)
+    members = f"{api.paths.instance_root}groups/{group['id']}/users/"
+    expect.status(api.client.post(members, world.admin, json_body={"user": user.id}), 201)
+    expect.status(api.client.delete(f"{members}{user.id}/", world.admin), 204)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -456,8 +457,8 @@ def test_list_pages(api: ChannelApi, world: World, listed: tuple[str, list[str]]
 def test_list_page_size_is_capped(
     api: ChannelApi, other_world: World, provisioner: Provisioner
 ) -> None:
-    for _ in range(99):
-        provisioner.create_channel(other_world.instance)
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: provisioner.create_channel(other_world.instance), range(99)))
     other = ChannelApi(api.client, other_world.paths, None, 0)
     reply = expect.status(other.list(other_world.admin, page_size=1000), 200)
     page = expect.body_of(reply)

@@ -30,13 +30,15 @@ def _closed(new_channel: Any, world: World, **fields: Any) -> str:
 @pytest.mark.requirement("CHAN-001", "CPUB-001")
 def test_custom_publish_is_off_by_default(api: ChannelApi, world: World, new_channel: Any) -> None:
     channel = new_channel()
-    detail = expect.body_of(expect.status(api.detail(channel, world.admin), 200))
+    reply = expect.status(api.detail(channel, world.admin), 200, "CHAN-001")
     expect.check(
-        detail.get("custom_publish") is False,
+        expect.body_of(reply).get("custom_publish") is False,
         "custom_publish false by default",
-        api.detail(channel, world.admin),
+        reply,
+        "CHAN-001",
     )
-    expect.detail(api.publish(channel, world.admin, {"a": 1}), 403, expect.CUSTOM_PUBLISH_DENIED)
+    published = api.publish(channel, world.admin, {"a": 1})
+    expect.detail(published, 403, expect.CUSTOM_PUBLISH_DENIED, "CPUB-001")
 
 
 @pytest.mark.parametrize(

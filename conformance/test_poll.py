@@ -13,7 +13,7 @@ import pytest
 from conformance import expect, shapes
 from conformance.client import Reply
 from conformance.fixtures import World
-from conformance.flows import ChannelApi, while_polling
+from conformance.flows import ChannelApi, while_polling, woken
 
 WALK_MESSAGES = 20
 FAN_OUT = 8
@@ -108,9 +108,7 @@ def test_poll_without_last_id_waits_for_a_new_message(
     replies, published = while_polling(
         api, chat, world.admin, lambda: api.published(chat, world.admin, {"new": 1})
     )
-    _message_id(
-        replies[0], published["id"], "the message published while waiting, not a stored one"
-    )
+    woken(api, replies[0], published["id"], "the message published while waiting, not a stored one")
 
 
 @pytest.mark.requirement("POLL-006")
@@ -121,8 +119,8 @@ def test_waiting_poll_is_released_by_a_publish(
     replies, published = while_polling(
         api, chat, world.admin, lambda: api.publish(chat, world.admin, {"wake": 1}), last_id=newest
     )
-    message = _message_id(
-        replies[0], _message_id_of(published), "the message published while waiting"
+    message = woken(
+        api, replies[0], _message_id_of(published), "the message published while waiting"
     )
     shapes.check_message(message, replies[0], links_to=None)
     measure("poll_wakeup_latency_ms", round((replies[0].received_at - published.sent_at) * 1000, 1))
@@ -180,7 +178,7 @@ def test_poll_with_empty_or_negative_last_id_waits(
         lambda: api.published(chat, world.admin, {"new": 1}),
         last_id=last_id,
     )
-    _message_id(replies[0], published["id"], "the new message, not a stored one")
+    woken(api, replies[0], published["id"], "the new message, not a stored one")
 
 
 @pytest.mark.parametrize(
@@ -239,7 +237,7 @@ def test_many_waiting_pollers_each_get_the_message_once(
         pollers=FAN_OUT,
     )
     for reply in replies:
-        _message_id(reply, first["id"], "every poller gets the message")
+        woken(api, reply, first["id"], "every poller gets the message")
     second = api.published(chat, world.admin, {"fan": 2})
     with ThreadPoolExecutor(FAN_OUT) as pool:
         again = list(
@@ -264,7 +262,7 @@ def test_poll_is_not_woken_by_another_channel(
     replies, here = while_polling(
         api, chat, world.admin, publish_elsewhere_then_here, last_id=newest
     )
-    _message_id(replies[0], here["id"], "the message of this channel only")
+    woken(api, replies[0], here["id"], "the message of this channel only")
 
 
 @pytest.mark.needs_poll_timeout

@@ -11,7 +11,7 @@ import pytest
 from conformance import expect
 from conformance.client import Reply
 from conformance.fixtures import World
-from conformance.flows import ChannelApi, while_polling
+from conformance.flows import ChannelApi, while_polling, woken
 
 
 def _history_ids(reply: Reply) -> list[int]:
@@ -54,7 +54,7 @@ def test_poll_is_not_woken_by_another_room(api: ChannelApi, world: World, rooms:
     replies, in_a = while_polling(
         api, rooms, world.admin, publish_b_then_a, last_id=seed["id"], room="a"
     )
-    _delivers(replies[0], in_a["id"], "the message of room a only")
+    woken(api, replies[0], in_a["id"], "the message of room a only")
 
 
 @pytest.mark.needs_poll_timeout
@@ -95,7 +95,7 @@ def test_waiting_poll_is_woken_in_its_room(api: ChannelApi, world: World, rooms:
         last_id=seed["id"],
         room="lobby",
     )
-    _delivers(replies[0], message["id"], "the message published to lobby")
+    woken(api, replies[0], message["id"], "the message published to lobby")
 
 
 @pytest.mark.requirement("ROOM-006")
@@ -109,7 +109,7 @@ def test_mixed_case_publish_wakes_lowercase_poller(
         lambda: api.published(rooms, world.admin, {"case": "Lobby"}, "Lobby"),
         room="lobby",
     )
-    _delivers(replies[0], message["id"], "the message published to Lobby")
+    woken(api, replies[0], message["id"], "the message published to Lobby")
 
 
 @pytest.mark.needs_poll_timeout
@@ -162,7 +162,7 @@ def test_default_channel_ignores_the_room(api: ChannelApi, world: World, chat: s
         last_id=message["id"],
         room="z",
     )
-    _delivers(replies[0], live["id"], "the live message, whatever the rooms")
+    woken(api, replies[0], live["id"], "the live message, whatever the rooms")
 
 
 @pytest.mark.requirement("ROOM-009")

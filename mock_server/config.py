@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 STRICT = "strict"
 PLATFORM = "platform"
@@ -30,7 +30,6 @@ class MockConfig:
     throttle: int | None = None
     poll_throttle: int | None = None
     message_ttl: float = MESSAGE_TTL_SECONDS
-    faults: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def platform(self) -> bool:

@@ -88,7 +88,7 @@ def finish(response: Response) -> Response:
             response.headers["Allow"] = allow
     elif getattr(g, "plain", False):
         response.headers["Vary"] = "Origin"
-    if "Origin" in request.headers:
+    if "Origin" in request.headers and response.status_code != 101:
         response.headers["Access-Control-Allow-Origin"] = "*"
     if request.method == "HEAD" and response.status_code == 200:
         response.set_data(b"")

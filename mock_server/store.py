@@ -47,15 +47,16 @@ class Subscription:
     """A parked poller or WebSocket session: messages of one (channel, room) after ``last_id``.
 
     ``capacity`` bounds the pending queue (1 for a long poll, 100 for a WebSocket session);
-    once it is full, later messages are dropped and ``overflowed`` is set. Messages are offered
-    by one publisher at a time (under the store lock) and taken by one consumer.
+    once it is full, later messages are dropped, as the platform drops a slow WebSocket client.
+    Messages are offered by one publisher at a time (under the store lock) and taken by one
+    consumer.
     """
 
     def __init__(self, key: tuple[int, int, str | None], last_id: int | None, capacity: int):
         self.key = key
         self.last_id = last_id
         self.capacity = capacity
-        self.overflowed = False
+        self.cancelled = False
         self._queue: deque[Message] = deque()
         self._ready = threading.Event()
 
@@ -64,15 +65,20 @@ class Subscription:
         if self.last_id is not None and message.id <= self.last_id:
             return
         if len(self._queue) >= self.capacity:
-            self.overflowed = True
             return
         self._queue.append(message)
         self._ready.set()
 
+    def cancel(self) -> None:
+        """End the subscription: a waiting ``take`` returns None at once."""
+        self.cancelled = True
+        self._ready.set()
+
     def take(self, timeout: float) -> Message | None:
-        """The next queued message, waiting up to ``timeout`` seconds; None on timeout."""
+        """The next queued message, waiting up to ``timeout`` seconds; None on timeout or once
+        cancelled."""
         deadline = time.monotonic() + timeout
-        while True:
+        while not self.cancelled:
             if self._queue:
                 return self._queue.popleft()
             self._ready.clear()
@@ -81,6 +87,7 @@ class Subscription:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not self._ready.wait(remaining):
                 return self._queue.popleft() if self._queue else None
+        return None
 
 
 @dataclass

@@ -9,9 +9,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, g, request
 
-from mock_server import coerce
+from mock_server import coerce, websocket
 from mock_server.access import Principal
 from mock_server.api.base import ROUTE_METHODS, Call, parse_id, query
 from mock_server.api.channels import ROOT, find_channel
@@ -139,8 +139,17 @@ def wait_for_message(call: Call, channel: Channel, room: str | None,
 
 def websocket_session(call: Call, channel: Channel, room: str | None,
                       last_id: int | None) -> Response:
-    """``transport=websocket`` without a WebSocket handshake (§8.6)."""
-    return offloaded_response({"detail": "Expected WebSocket connection."}, status=400)
+    """``transport=websocket`` (§8.6): a handshake starts a session of stored-then-live
+    messages; anything else is 400 ``Expected WebSocket connection.``."""
+    key = request.headers.get("Sec-WebSocket-Key")
+    if not key or websocket.connection_of(request.environ) is None:
+        return offloaded_response({"detail": "Expected WebSocket connection."}, status=400)
+    g.offloaded = True
+    subscription = call.store.subscribe(call.inst, channel, room, last_id,
+                                        capacity=websocket.MAX_MESSAGES)
+    session = websocket.Session(call.store, subscription, call.mock.config.poll_timeout,
+                                rendered_message)
+    return websocket.HandshakeResponse(session, key, request.headers.get("Origin"))
 
 
 # history
@@ -205,10 +214,10 @@ def list_history(call: Call, channel: Channel, room: str | None) -> Response:
     """The history list handler."""
     pq = call.page("history-query.json", default_ascending=False)
     key = history_room(call, channel, room)
-    ignored_room = key is not None and not channel.separate_rooms
+    room_of_default_channel = key is not None and not channel.separate_rooms
 
     def fetch(low: int | None, high: int | None, ascending: bool, limit: int) -> list[Message]:
-        if ignored_room:
+        if room_of_default_channel:
             return []
         return call.store.messages(call.inst, channel, key, min_id=low, max_id=high,
                                    ascending=ascending, limit=limit)

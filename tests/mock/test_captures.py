@@ -28,8 +28,8 @@ NOT_SENT = {
     "register_admin": "account registration is optional and not served: the mock's admin is "
                       "the CLI account key (the captured admin's key and id are mapped to it)",
 }
-WEBSOCKET_SESSION = ("WebSocket sessions (101) are the platform profile's transport, not "
-                     "replayed here; their HTTP refusals before the upgrade are replayed")
+WEBSOCKET_SESSION = ("WebSocket sessions (101) need a real socket: test_websocket.py checks "
+                     "them against the served mock; their HTTP refusals are replayed here")
 FILLERS = {
     # The capture recorded only the first and the last of these publishes (see its notes).
     (4, "publish_bulk_100"): 99,

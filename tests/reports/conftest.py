@@ -19,8 +19,6 @@ import pytest
 
 from tests.reports.browser import find_chromium
 
-pytest_plugins = ["pytester"]
-
 ACCOUNT_KEY = "acc0ffee" * 5
 
 REQUIREMENTS_YAML = """\
