@@ -1,153 +1,153 @@
-#!/usr/bin/env python3
-"""Park N long polls on one channel, publish once, and measure how fast all are answered.
+"""Parked pollers: N long polls wait on one channel, one publish wakes them all.
 
-Starts ``channels-mock serve`` on 127.0.0.1 (a free port), and for each N (default 100, 1,000
-and 5,000): creates a channel, opens N poll connections, waits until the mock reports all N
-parked (``/__mock__/stats``), records the server's RSS, publishes one message and times every
-answer from the moment the publish was sent. Prints p50 / p99 / max delivery latency, the
-number of pollers answered 200, and the RSS. Stops the mock at the end.
+For each N, a fresh mock: create a channel, warm the poll and publish paths, read the idle
+RSS, open N keep-alive connections and send a poll on each, wait until the mock reports all N
+parked (``/__mock__/stats``), read the RSS again, publish one message and time every answer
+from the moment the publish was sent. Memory per parked poll is (parked RSS - idle RSS) / N.
 
-The client is gevent with raw sockets, so it is not the bottleneck. Its connections are
-HTTP/1.1 keep-alive, as SDK clients' connection pools are; ``--close`` sends
-``Connection: close`` instead (the server then also tears each connection down).
-
-    python benchmarks/pollers.py [--counts 100,1000,5000] [--poll-timeout 120] [--close]
+The baseline is the bare responder under the same load: N requests held on ``/hold/`` and
+answered by one ``POST /release/``.
 """
 
 from __future__ import annotations
 
-from gevent import monkey
+import statistics
+import time
+from dataclasses import dataclass
 
-monkey.patch_all()
+import gevent
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import re  # noqa: E402
-import resource  # noqa: E402
-import socket  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+from benchmarks import servers
+from benchmarks.client import Answer, Connection, percentile, request_bytes
+from benchmarks.servers import CHANNELS, Server, create_channel
+from benchmarks.table import Row
 
-import gevent  # noqa: E402
-import psutil  # noqa: E402
-import requests  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
-READY = re.compile(r"listening on http://([\d.]+):(\d+) \(account key (\w+)\)")
 PARK_DEADLINE = 120.0
+POLL_TIMEOUT = 120.0
 
 
-def raise_open_files_limit() -> None:
-    """N sockets need N descriptors on each side."""
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+@dataclass
+class Delivery:
+    """What N parked pollers saw after one publish."""
 
+    pollers: int
+    answered_200: int
+    latencies_ms: list[float]
+    idle_rss_mb: float
+    parked_rss_mb: float
 
-def start_mock(poll_timeout: float) -> tuple[subprocess.Popen, str, int, str]:
-    command = [sys.executable, "-m", "mock_server", "serve", "--port", "0", "--quiet",
-               "--poll-timeout", str(poll_timeout)]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    found = READY.search(line)
-    if not found:
-        process.kill()
-        raise SystemExit(f"the mock did not start: {line!r}")
-    return process, found.group(1), int(found.group(2)), found.group(3)
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies_ms) if self.latencies_ms else float("inf")
 
+    @property
+    def p99(self) -> float:
+        return percentile(self.latencies_ms, 0.99) if self.latencies_ms else float("inf")
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+    @property
+    def max(self) -> float:
+        return max(self.latencies_ms) if self.latencies_ms else float("inf")
+
+    @property
+    def kb_per_poll(self) -> float:
+        return (self.parked_rss_mb - self.idle_rss_mb) * 1024 / self.pollers
 
 
 class Poller:
-    """One long poll over a raw socket; ``answered`` is when its first byte came back."""
+    """One parked request on its own connection."""
 
-    def __init__(self, host: str, port: int, path: str, close: bool) -> None:
-        self.sock = socket.create_connection((host, port))
-        connection = "Connection: close\r\n" if close else ""
-        self.request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{connection}\r\n".encode()
-        self.answered = 0.0
-        self.status = 0
+    def __init__(self, server: Server, request: bytes) -> None:
+        self.connection = server.connect()
+        self.request = request
+        self.answer: Answer | None = None
+        self.failure = ""
 
     def run(self) -> None:
-        self.sock.sendall(self.request)
-        received = self.sock.recv(65536)
-        self.answered = time.perf_counter()
-        head, _, body = received.partition(b"\r\n\r\n")
-        self.status = int(head.split(b" ", 2)[1]) if head else 0
-        length = re.search(rb"Content-Length: (\d+)", head, re.IGNORECASE)
-        while length and len(body) < int(length.group(1)):
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                break
-            body += chunk
-        self.sock.close()
+        try:
+            self.answer = self.connection.exchange(self.request)
+        except OSError as exc:
+            self.failure = str(exc)
+        finally:
+            self.connection.close()
 
 
-def measure(host: str, port: int, key: str, count: int, server: psutil.Process,
-            close: bool) -> dict:
-    base = f"http://{host}:{port}/v1.1/instances/bench"
-    headers = {"X-API-KEY": key}
-    channel = f"c{count}-{time.monotonic_ns()}"
-    created = requests.post(f"{base}/channels/", json={"name": channel, "custom_publish": True},
-                            headers=headers, timeout=30)
-    created.raise_for_status()
-    path = f"/v1.1/instances/bench/channels/{channel}/poll/?api_key={key}"
-    pollers = [Poller(host, port, path, close) for _ in range(count)]
-    greenlets = [gevent.spawn(p.run) for p in pollers]
-    stats_url = f"http://{host}:{port}/__mock__/stats"
+def wait_parked(server: Server, connection: Connection, count: int) -> None:
+    """Until the server reports ``count`` parked requests."""
+    ask = request_bytes("GET", "/__mock__/stats", server.headers())
     deadline = time.monotonic() + PARK_DEADLINE
-    parked = 0
-    while parked < count:
+    while connection.exchange(ask).json()["subscriptions"] < count:
         if time.monotonic() > deadline:
-            raise SystemExit(f"only {parked} of {count} pollers parked")
+            raise SystemExit(f"benchmarks: error: {count} pollers did not all park on the "
+                             f"{server.name} within {PARK_DEADLINE:g} s")
         gevent.sleep(0.05)
-        parked = requests.get(stats_url, headers=headers, timeout=30).json()["subscriptions"]
-    rss_mb = server.memory_info().rss / 2**20
+
+
+def deliver(server: Server, count: int, poll: bytes, publish: bytes) -> Delivery:
+    """Park ``count`` ``poll`` requests, send ``publish`` and time the answers."""
+    control = server.connect()
+    idle_rss = server.rss_mb()
+    pollers = [Poller(server, poll) for _ in range(count)]
+    greenlets = [gevent.spawn(poller.run) for poller in pollers]
+    wait_parked(server, control, count)
+    parked_rss = server.rss_mb()
     sent = time.perf_counter()
-    published = requests.post(f"{base}/channels/{channel}/publish/",
-                              json={"payload": {"n": count}}, headers=headers, timeout=30)
-    published.raise_for_status()
+    control.exchange(publish)
     gevent.joinall(greenlets, timeout=PARK_DEADLINE)
-    latencies = [(p.answered - sent) * 1000 for p in pollers if p.answered]
-    return {
-        "pollers": count,
-        "answered_200": sum(1 for p in pollers if p.status == 200),
-        "p50_ms": round(statistics.median(latencies), 1),
-        "p99_ms": round(percentile(latencies, 0.99), 1),
-        "max_ms": round(max(latencies), 1),
-        "server_rss_mb": round(rss_mb, 1),
-    }
+    control.close()
+    answers = [p.answer for p in pollers if p.answer is not None]
+    return Delivery(count, sum(1 for a in answers if a.status == 200),
+                    [(a.received_at - sent) * 1000 for a in answers], idle_rss, parked_rss)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--counts", default="100,1000,5000")
-    parser.add_argument("--poll-timeout", type=float, default=120.0)
-    parser.add_argument("--close", action="store_true",
-                        help="send Connection: close instead of keeping connections alive")
-    args = parser.parse_args()
-    raise_open_files_limit()
-    process, host, port, key = start_mock(args.poll_timeout)
-    try:
-        server = psutil.Process(process.pid)
-        requests.post(f"http://{host}:{port}/v1.1/instances/", json={"name": "bench"},
-                      headers={"X-API-KEY": key}, timeout=30).raise_for_status()
-        print(f"idle server RSS: {server.memory_info().rss / 2**20:.1f} MB")
-        for count in (int(c) for c in args.counts.split(",")):
-            result = measure(host, port, key, count, server, args.close)
-            print(json.dumps({"connection": "close" if args.close else "keep-alive", **result}),
-                  flush=True)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-    return 0
+def deliver_mock(count: int) -> Delivery:
+    """N parked long polls on a fresh mock."""
+    with servers.mock("--poll-timeout", str(POLL_TIMEOUT)) as server:
+        headers = server.headers()
+        channel = "pollers"
+        warm = "warm"
+        for name in (channel, warm):
+            create_channel(server, name)
+        setup = server.connect()
+        setup.exchange(request_bytes("POST", f"{CHANNELS}{warm}/publish/", headers,
+                                     {"payload": {"warm": True}}))
+        setup.exchange(request_bytes("GET", f"{CHANNELS}{warm}/poll/?last_id=0", headers))
+        setup.close()
+        poll = request_bytes("GET", f"{CHANNELS}{channel}/poll/", headers)
+        publish = request_bytes("POST", f"{CHANNELS}{channel}/publish/", headers,
+                                {"payload": {"pollers": count}})
+        return deliver(server, count, poll, publish)
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def deliver_bare(count: int) -> Delivery:
+    """N held requests on a fresh bare responder."""
+    with servers.bare() as server:
+        warm = server.connect()
+        warm.exchange(request_bytes("GET", "/warm/"))
+        warm.close()
+        return deliver(server, count, request_bytes("GET", "/hold/"),
+                       request_bytes("POST", "/release/", body={"payload": {}}))
+
+
+def measure(counts: list[int]) -> list[Row]:
+    """Rows of the table: delivery latency and memory per parked poll for each N."""
+    rows = []
+    for count in counts:
+        mock, bare = deliver_mock(count), deliver_bare(count)
+        target, met = latency_target(count, mock)
+        rows.append(Row(f"publish -> delivery, {count:,} parked, p99", mock.p99, "ms",
+                        bare.p99, target, met,
+                        f"p50 {mock.p50:.0f} / max {mock.max:.0f} ms (bare {bare.p50:.0f} / "
+                        f"{bare.max:.0f}); {mock.answered_200:,}/{count:,} answered 200"))
+        rows.append(Row(f"memory per parked poll, {count:,} parked", mock.kb_per_poll, "KB",
+                        bare.kb_per_poll, "<= 15 KB", mock.kb_per_poll <= 15,
+                        f"RSS {mock.idle_rss_mb:.0f} -> {mock.parked_rss_mb:.0f} MB"))
+    return rows
+
+
+def latency_target(count: int, delivery: Delivery) -> tuple[str, bool | None]:
+    """The issue's target for this N, and whether it is met (None when there is none)."""
+    if count == 1000:
+        return "p99 <= 150 ms", delivery.p99 <= 150 and delivery.answered_200 == count
+    if count == 10000:
+        return "all 200, p99 <= 1 s", delivery.p99 <= 1000 and delivery.answered_200 == count
+    return "", None

@@ -154,9 +154,16 @@ class Client:
         session = getattr(self._local, "session", None)
         if session is None:
             session = requests.Session()
-            adapter = HTTPAdapter(
-                pool_maxsize=32, max_retries=Retry(total=2, connect=2, read=0, status=0, other=0)
+            retry = Retry(
+                total=2,
+                connect=2,
+                read=0,
+                status=0,
+                other=0,
+                respect_retry_after_header=False,
+                raise_on_status=False,
             )
+            adapter = HTTPAdapter(pool_maxsize=32, max_retries=retry)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             self._local.session = session

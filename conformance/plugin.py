@@ -75,6 +75,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="longest poll timeout the timeout checks may wait for (default 30)",
     )
     group.addoption(
+        "--rate-limit",
+        type=int,
+        help="the target's per-instance request limit per second; enables the 429 checks",
+    )
+    group.addoption(
         "--profile",
         choices=("core", "platform"),
         default="core",
@@ -121,6 +126,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers", "needs_poll_timeout: the check waits for the target's long-poll timeout"
+    )
+    config.addinivalue_line(
+        "markers", "needs_rate_limit: the check drives the target past its rate limit"
     )
     state = State(ExchangeLog())
     config.stash[STATE] = state
@@ -270,8 +278,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         if item.get_closest_marker("needs_poll_timeout"):
             reason = _poll_wait_problem(config, state.target)
-            if reason:
-                item.add_marker(pytest.mark.skip(reason=f"not run: {reason}"))
+        elif item.get_closest_marker("needs_rate_limit") and not config.getoption("rate_limit"):
+            reason = "throttling checks are opt-in (give --rate-limit N)"
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=f"not run: {reason}"))
 
 
 def _poll_wait_problem(config: pytest.Config, target: Target | None) -> str | None:

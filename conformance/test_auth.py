@@ -49,14 +49,43 @@ def test_keys_of_another_instance(
     expect.detail(api.list(caller), 403, expect.NO_SUCH_KEY)
 
 
-@pytest.mark.requirement("AUTH-011")
-def test_user_key_of_another_instance(
-    api: ChannelApi, world: World, other_world: World, private: str
+@pytest.mark.parametrize(
+    "user_key",
+    [
+        pytest.param("unknown", marks=pytest.mark.requirement("AUTH-009")),
+        pytest.param("other-instance", marks=pytest.mark.requirement("AUTH-011")),
+    ],
+)
+@pytest.mark.parametrize("operation", ["private-detail", "open-detail", "open-publish"])
+def test_bad_user_key_counts_as_no_user(
+    user_key: str,
+    operation: str,
+    api: ChannelApi,
+    world: World,
+    other_world: World,
+    new_channel: Any,
 ) -> None:
-    caller = world.plain.principal("key").with_user(
-        "user of another instance", other_world.member.user_key
-    )
-    expect.denied(api.detail(private, caller))
+    """The request is judged exactly as for the API key alone, whatever the target decides for
+    a key without a user."""
+    key = world.plain.principal("key without user")
+    bogus = random_key("api") if user_key == "unknown" else other_world.member.user_key
+    caller = key.with_user(f"{user_key} user key", bogus)
+    if operation == "private-detail":
+        channel = new_channel(group=world.group.id, group_permissions="subscribe")
+    else:
+        channel = new_channel(other_permissions="publish", custom_publish=True)
+    if operation.endswith("detail"):
+        alone, judged = api.detail(channel, key), api.detail(channel, caller)
+        same = (judged.status, judged.json_or_none()) == (alone.status, alone.json_or_none())
+        expect.check(same, f"the answer the key alone gets: {alone.status} {alone.text}", judged)
+        return
+    alone, judged = api.publish(channel, key, {"n": 1}), api.publish(channel, caller, {"n": 2})
+    if alone.status != 201:
+        expect.json_reply(judged, alone.status, alone.json_or_none())
+        return
+    expect.status(judged, 201)
+    author = expect.body_of(judged).get("author")
+    expect.check(author == {"api_key": world.plain.id}, "an author without user", judged)
 
 
 @pytest.mark.parametrize(

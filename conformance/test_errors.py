@@ -409,3 +409,23 @@ def test_error_bodies_are_json_objects(
         "GEN-002",
     )
     _check_error_body(reply)
+
+
+@pytest.mark.requirement("GEN-004")
+@pytest.mark.parametrize("operation", ["detail", "publish", "poll", "history", "error"])
+def test_cors_allows_any_origin(operation: str, api: ChannelApi, world: World, chat: str) -> None:
+    origin = {"Origin": "http://example.com"}
+    message = api.published(chat, world.admin, {"cors": 1})
+    path, method, body = {
+        "detail": (api.paths.channel(chat), "GET", None),
+        "publish": (api.paths.publish(chat), "POST", {"payload": {}}),
+        "poll": (f"{api.paths.poll(chat)}?last_id={message['id'] - 1}", "GET", None),
+        "history": (api.paths.history(chat), "GET", None),
+        "error": (api.paths.channel(unique_name()), "GET", None),
+    }[operation]
+    reply = api.client.request(method, path, world.admin, json_body=body, headers=origin)
+    expect.check(
+        reply.headers.get("Access-Control-Allow-Origin") == "*",
+        "Access-Control-Allow-Origin: *",
+        reply,
+    )

@@ -1,0 +1,125 @@
+"""The ``last_id`` walk: a client reads a channel message by message, each poll asking for the
+one after the id it last saw, and every message must arrive exactly once.
+
+Two walks on a mock that keeps all of them (``--history-limit``): over messages already
+stored (each poll answered at once; its rate is compared with the bare responder answering the
+same number of sequential requests), and while 8 clients publish (the walker parks whenever it
+catches up, so the wake-up path is walked too).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import gevent
+
+from benchmarks import servers
+from benchmarks.client import Connection, request_bytes
+from benchmarks.servers import CHANNELS, Server, create_channel
+from benchmarks.table import Row
+
+PUBLISHERS = 8
+WALK_POLL_TIMEOUT = 10.0
+
+
+@dataclass
+class Walk:
+    """What a walker received: message ids and payload tags, in order of arrival."""
+
+    ids: list[int] = field(default_factory=list)
+    tags: list[tuple[int, int]] = field(default_factory=list)
+    finished_at: float = 0.0
+
+    def lost(self, published: set[tuple[int, int]]) -> int:
+        return len(published - set(self.tags))
+
+    def repeated(self) -> int:
+        return len(self.tags) - len(set(self.tags))
+
+    def in_order(self) -> bool:
+        return all(a < b for a, b in zip(self.ids, self.ids[1:], strict=False))
+
+
+def publish_all(server: Server, channel: str, count: int) -> set[tuple[int, int]]:
+    """``count`` messages from 8 concurrent clients; each payload is tagged (client, seq)."""
+    published: set[tuple[int, int]] = set()
+    path = f"{CHANNELS}{channel}/publish/"
+
+    def publisher(client: int) -> None:
+        connection = server.connect()
+        for seq in range(client, count, PUBLISHERS):
+            answer = connection.exchange(request_bytes("POST", path, server.headers(),
+                                                       {"payload": {"c": client, "s": seq}}))
+            if answer.status == 201:
+                published.add((client, seq))
+        connection.close()
+
+    gevent.joinall([gevent.spawn(publisher, c) for c in range(PUBLISHERS)], raise_error=True)
+    return published
+
+
+def walk(server: Server, channel: str, count: int) -> Walk:
+    """Poll with the last seen id until ``count`` messages arrived or a poll times out."""
+    seen = Walk()
+    connection = server.connect()
+    path = f"{CHANNELS}{channel}/poll/?last_id="
+    last_id = 0
+    while len(seen.ids) < count:
+        answer = connection.exchange(request_bytes("GET", f"{path}{last_id}", server.headers()))
+        if answer.status != 200:
+            break
+        message = answer.json()
+        last_id = message["id"]
+        seen.ids.append(last_id)
+        seen.tags.append((message["payload"]["c"], message["payload"]["s"]))
+    seen.finished_at = time.perf_counter()
+    connection.close()
+    return seen
+
+
+def bare_sequential_rate(count: int) -> float:
+    """Requests per second of one client sending ``count`` requests in turn."""
+    with servers.bare() as server:
+        connection: Connection = server.connect()
+        request = request_bytes("GET", f"{CHANNELS}walk/poll/?last_id=1")
+        started = time.perf_counter()
+        for _ in range(count):
+            connection.exchange(request)
+        elapsed = time.perf_counter() - started
+        connection.close()
+    return count / elapsed
+
+
+def check_note(seen: Walk, published: set[tuple[int, int]]) -> tuple[str, bool]:
+    lost, repeated = seen.lost(published), seen.repeated()
+    ok = not lost and not repeated and seen.in_order() and len(published) == len(seen.tags)
+    order = "ids increasing" if seen.in_order() else "ids OUT OF ORDER"
+    return f"{len(seen.tags):,} received, {lost} lost, {repeated} repeated, {order}", ok
+
+
+def measure(count: int) -> list[Row]:
+    """Rows of the table: the walk over stored messages and the walk during publishing."""
+    options = ("--history-limit", str(count), "--poll-timeout", str(WALK_POLL_TIMEOUT))
+    with servers.mock(*options) as server:
+        create_channel(server, "walk")
+        published = publish_all(server, "walk", count)
+        started = time.perf_counter()
+        stored = walk(server, "walk", count)
+        stored_rate = len(stored.ids) / (stored.finished_at - started)
+
+        create_channel(server, "live")
+        walker = gevent.spawn(walk, server, "live", count)
+        gevent.sleep(0.2)
+        started = time.perf_counter()
+        live_published = publish_all(server, "live", count)
+        live = walker.get()
+        live_rate = len(live.ids) / (live.finished_at - started)
+    stored_note, stored_ok = check_note(stored, published)
+    live_note, live_ok = check_note(live, live_published)
+    return [
+        Row(f"last_id walk over {count:,} stored", stored_rate, "msg/s",
+            bare_sequential_rate(count), "none lost or repeated", stored_ok, stored_note),
+        Row(f"last_id walk while 8 clients publish {count:,}", live_rate, "msg/s", None,
+            "none lost or repeated", live_ok, live_note),
+    ]
