@@ -157,7 +157,7 @@ def test_put_switches_custom_publish_at_once(
     expect.detail(api.publish(channel, world.admin, {"n": 2}), 403, expect.CUSTOM_PUBLISH_DENIED)
 
 
-@pytest.mark.requirement("CHAN-015")
+@pytest.mark.requirement("CPUB-007")
 @pytest.mark.parametrize(
     ("form", "meaning"),
     [pytest.param(f, True, id=f"true-{f!r}") for f in TRUE_FORMS]
