@@ -26,17 +26,46 @@ from mock_server.app import create_app  # noqa: E402
 from mock_server.config import MockConfig  # noqa: E402
 
 LISTEN_BACKLOG = 4096
+READ_BUFFER_SIZE = 1024
 STOP_GRACE_SECONDS = 1.0
 
 
 class NoDelayHandler(WSGIHandler):
-    """gevent's request handler with Nagle's algorithm off: gevent sends a response's headers
-    and its body in two writes, and on a kept-alive connection the body would otherwise wait
-    for the client's delayed ACK (about 40 ms per request)."""
+    """gevent's request handler, tuned for many small answers and many idle connections.
+
+    - Nagle's algorithm is off: on a kept-alive connection a response's last segment would
+      otherwise wait for the client's delayed ACK (about 40 ms per request).
+    - The header block goes out in the same send as the first body bytes (gevent sends them
+      separately; each send costs two system calls and, on loopback, waking the client).
+    - The read buffer is 1 KB instead of 8 KB: a parked poll keeps its connection's buffer,
+      and requests are small (larger bodies are read straight past the buffer).
+    """
+
+    _held: list[bytes] | None = None
+
+    def __init__(self, sock: socket.socket, address: Any, server: WSGIServer) -> None:
+        super().__init__(sock, address, server)
+        self.rfile.close()
+        self.rfile = sock.makefile("rb", READ_BUFFER_SIZE)
 
     def handle(self) -> None:
         self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().handle()
+
+    def _write_with_headers(self, data: bytes) -> None:
+        self._held = []
+        try:
+            super()._write_with_headers(data)
+            pending = b"".join(self._held)
+        finally:
+            self._held = None
+        super()._sendall(pending)
+
+    def _sendall(self, data: bytes) -> None:
+        if self._held is not None:
+            self._held.append(data)
+            return
+        super()._sendall(data)
 
 
 class LoggingHandler(NoDelayHandler):
