@@ -1,13 +1,16 @@
 """How one generated exchange is judged, requirement by requirement (the GEN area).
 
 Each GEN requirement is backed by schemathesis checks (plus one of our own for GEN-002), so a
-finding fails exactly the requirement it breaks. Two allowances keep the checks honest rather
-than noisy, both documented in spec/openapi.yaml:
+finding fails exactly the requirement it breaks. Three allowances keep the checks honest rather
+than noisy:
 
 - A request whose *path* parameters break their patterns does not reach a route; the platform
   answers those with Django's HTML 404, like a path without its trailing slash (GEN-002's
-  exception). Such a 404 is exempt from the JSON and response-schema checks (never from GEN-001
+  exception; spec/openapi.yaml, Conventions). Such a 404 is exempt from the JSON and response-schema checks (never from GEN-001
   and GEN-003).
+- schemathesis cannot check the spec's own formats, so a case it generated as invalid may be
+  valid after all; a refusal is expected only when the spec's validators reject what was sent
+  (``conformance.fuzz_input``).
 - Input that satisfies the request schema may still be refused by the stored state: a taken
   name, an unknown id, an existing membership, a room that a separate_rooms channel requires,
   transport=websocket without a handshake. A 400 whose every message is one of those
@@ -26,11 +29,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import schemathesis.checks
+from requests.structures import CaseInsensitiveDict
 from schemathesis import Case, Response
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.core.parameters import ParameterLocation
 
 from conformance.client import Reply
+from conformance.fuzz_input import spec_accepts
 
 NO_SERVER_ERROR = "GEN-001"
 JSON_BODY = "GEN-002"
@@ -115,17 +120,11 @@ def reply_of(response: Response, caller: str) -> Reply:
         request_headers=dict(request.headers),
         request_body=body,
         status=response.status_code,
-        headers=_header_dict(response),
+        headers=CaseInsensitiveDict({k: ", ".join(v) for k, v in response.headers.items()}),
         body=response.content,
         elapsed_ms=response.elapsed * 1000,
         caller=caller,
     )
-
-
-def _header_dict(response: Response) -> Any:
-    from requests.structures import CaseInsensitiveDict
-
-    return CaseInsensitiveDict({name: ", ".join(values) for name, values in response.headers.items()})
 
 
 def _unrouted(case: Case, response: Response) -> bool:
@@ -200,9 +199,17 @@ def _problems(requirement: str, case: Case, response: Response) -> Iterator[str]
     for check_name in CHECK_NAMES[requirement]:
         if check_name == "positive_data_acceptance" and state_conflict(response):
             continue
+        if check_name == "negative_data_rejection" and spec_accepts(case, response):
+            continue
         for failure in _failures(case, response, check_name):
-            first_line = failure.message.strip().splitlines()[0] if failure.message else ""
-            yield f"{failure.title}: {first_line}" if first_line else failure.title
+            yield _summary(failure)
+
+
+def _summary(failure: Failure) -> str:
+    """The failure's title, first line and the invalid component it names (if any)."""
+    lines = [line.strip() for line in failure.message.strip().splitlines() if line.strip()]
+    kept = lines[:1] + [line for line in lines[1:] if line.startswith("Invalid component")]
+    return ": ".join([failure.title, *kept])
 
 
 def judge(

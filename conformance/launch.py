@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -55,8 +56,9 @@ def _drain(stream, lines: queue.Queue[str]) -> None:
     lines.put("")
 
 
-def start(account_key: str, compat: str) -> EmbeddedMock:
-    """Start the mock on a free loopback port and wait for its ready line."""
+def start(account_key: str, compat: str, options: Sequence[str] = ()) -> EmbeddedMock:
+    """Start the mock on a free loopback port and wait for its ready line; ``options`` are
+    further ``serve`` options (e.g. ``--fault NAME``, ``--throttle N``)."""
     command = [
         *_command(),
         "serve",
@@ -69,6 +71,7 @@ def start(account_key: str, compat: str) -> EmbeddedMock:
         "--compat",
         compat,
         "--quiet",
+        *options,
     ]
     # Kept open for the mock's lifetime (its stderr), closed by EmbeddedMock.stop().
     errors = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115

@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from conformance import expect, launch
+from conformance import expect, fuzz, launch
 from conformance.client import Client, ExchangeLog, TargetSilent
 from conformance.provision import Provisioner, ProvisionError, random_key
-from conformance.requirements import applicability
+from conformance.requirements import applicability, catalogue
 
 pytest_plugins = ["conformance.fixtures"]
 
@@ -91,6 +91,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="header",
         help="send the key as X-API-KEY (header) or Authorization: token KEY (token)",
     )
+    group.addoption(
+        "--requirement",
+        action="append",
+        default=[],
+        metavar="ID,...",
+        help="run only the checks of these requirement ids, e.g. PUB-001,POLL-004 (repeatable)",
+    )
+    fuzz.add_options(parser)
 
 
 def target_info(config: pytest.Config) -> dict[str, Any]:
@@ -132,6 +140,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     state = State(ExchangeLog())
     config.stash[STATE] = state
+    selected_requirements(config)
     if config.getoption("target_url"):
         _collect_conformance_only(config)
     handed = getattr(config, "workerinput", {}).get(WORKER_INPUT)
@@ -266,8 +275,29 @@ def requirement_ids(item: pytest.Item) -> list[str]:
     return ids
 
 
+def selected_requirements(config: pytest.Config) -> set[str]:
+    """The ids given with --requirement (none: every check runs); an id the requirement set
+    does not know stops the run with one line and exit code 2."""
+    ids = {i.strip() for value in config.getoption("requirement") for i in value.split(",")}
+    ids.discard("")
+    known = catalogue()
+    unknown = sorted(ids - known.keys()) if known else []
+    if unknown:
+        pytest.exit(f"channels conformance: --requirement: unknown id {unknown[0]}", returncode=2)
+    return ids
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip checks outside the selected profile, and timeout checks the run cannot afford."""
+    """Keep only the checks of --requirement ids (if given); skip checks outside the selected
+    profile, and timeout checks the run cannot afford."""
+    wanted = selected_requirements(config)
+    if wanted:
+        keep: list[pytest.Item] = []
+        drop: list[pytest.Item] = []
+        for item in items:
+            (keep if wanted.intersection(requirement_ids(item)) else drop).append(item)
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
     state = config.stash[STATE]
     profile = config.getoption("profile")
     for item in items:

@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import Request
 
-from mock_server import keys
+from mock_server import faults, keys
 from mock_server.config import MockConfig
 from mock_server.errors import NO_SUCH_KEY, detail
 from mock_server.models import Admin, ApiKey, Channel, Instance, User, level
@@ -85,6 +85,8 @@ class Principal:
             return {}
         if self.user is not None:
             return {"api_key": self.api_key.id, "user": self.user.id}
+        if faults.active("api-key-author-is-the-key"):
+            return {"api_key": self.api_key.key}
         return {"api_key": self.api_key.id}
 
 
@@ -130,6 +132,8 @@ def authenticate(store: Store, instance: Instance | None, request: Request,
     kind = keys.classify(found.key)
     if kind is keys.KeyKind.ACCOUNT:
         admin = store.admin_by_key(found.key)
+        if admin is None and faults.active("unknown-account-key-401"):
+            raise detail(401, "Invalid token.")
         if admin is None:
             raise detail(403, NO_SUCH_KEY)
         owner = instance is not None and instance.owner_id == admin.id
@@ -155,10 +159,17 @@ class Access:
         """L(u, ch) of §5.1: the higher of other_permissions and, for a member of the
         channel's group, group_permissions."""
         found = level(channel.other_permissions)
-        if (user is not None and channel.group is not None
-                and self.store.is_member(inst, channel.group, user.id)):
+        if user is not None and self.in_group(inst, user, channel):
             found = max(found, level(channel.group_permissions))
         return found
+
+    def in_group(self, inst: Instance, user: User, channel: Channel) -> bool:
+        """Whether the user is a member of the channel's group, right now (a channel without a
+        group has no members)."""
+        if channel.group is None:
+            return faults.active("group-permissions-without-group")
+        member = self.store.is_member(inst, channel.group, user.id)
+        return faults.cached("membership-cached", (inst.uid, channel.group, user.id), member)
 
     # channel viewset (§5.3 step 3: identity only, no channel yet)
     def channel_view(self, who: Principal, action: str, method: str) -> bool:
@@ -166,7 +177,7 @@ class Access:
         if who.admin is not None:
             return who.is_admin
         if who.api_key is None:
-            return False
+            return action == "list" and faults.active("no-key-lists-open-channels")
         if who.ignores_acl:
             return True
         if action == "publish":
@@ -186,7 +197,7 @@ class Access:
         if action == "publish":
             return self.user_level(inst, who.user, channel) == PUBLISH if who.user else False
         anonymous_read = who.anonymous_reader and method in SAFE_METHODS
-        if anonymous_read and self.platform:
+        if anonymous_read and (self.platform or faults.active("anonymous-read-everything")):
             return True
         if who.user is not None:
             return self.user_level(inst, who.user, channel) >= SUBSCRIBE

@@ -11,6 +11,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.routing import BaseConverter, RequestRedirect
 
+from mock_server import faults
 from mock_server.access import Access
 from mock_server.api import blueprints
 from mock_server.api.base import Mock
@@ -59,12 +60,20 @@ class UpgradeAside:
         upgrade = environ.pop("HTTP_UPGRADE", None)
         if upgrade is not None:
             environ[UPGRADE_KEY] = upgrade
+        if environ.get("wsgi.input_terminated") is False:
+            # gevent hands an upgrade request the raw socket and says so with False, but
+            # Werkzeug only asks whether the key is present and would read the socket until
+            # the client hangs up; without the key a body-less request reads as empty.
+            del environ["wsgi.input_terminated"]
         return self.app(environ, start_response)
 
 
 def api_error_response(error: ApiError) -> Response:
     """An ApiError as the platform renders it."""
-    return json_response(error.body, status=error.status, headers=error.headers)
+    response = json_response(error.body, status=error.status, headers=error.headers)
+    if faults.active("error-content-type-html"):
+        response.content_type = "text/html; charset=utf-8"
+    return response
 
 
 def create_app(config: MockConfig, store: Store | None = None) -> Flask:
@@ -95,7 +104,8 @@ def register_hooks(app: Flask) -> None:
     def before() -> Response | None:
         if is_preflight():
             return preflight()
-        if isinstance(request.routing_exception, RequestRedirect):
+        redirect = isinstance(request.routing_exception, RequestRedirect)
+        if redirect and not faults.active("missing-slash-redirect"):
             return not_found_page()
         return None
 

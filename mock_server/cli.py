@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from mock_server import keys
+from mock_server import faults, keys
 from mock_server.config import (
     COMPAT_MODES,
     DEFAULT_HISTORY_LIMIT,
@@ -67,6 +67,14 @@ def _account_key(text: str) -> str:
     return text.lower()
 
 
+def _fault(text: str) -> str:
+    try:
+        faults.check_names([text])
+    except faults.UnknownFault as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def _port(text: str) -> int:
     if not text.isascii() or not text.isdigit() or int(text) > 65535:
         raise argparse.ArgumentTypeError(f"expected a port number 0-65535, got {text!r}")
@@ -105,8 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="per-instance polls per second, counted in the same one-second "
                             f"bucket (default: {POLL_THROTTLE_FACTOR} x --throttle, as the "
                             "platform's default plan: 60 and 240)")
+    serve.add_argument("--fault", type=_fault, action="append", default=[], metavar="NAME",
+                       help="inject a named bug (repeatable; 'channels-mock faults' lists them)")
     serve.add_argument("--quiet", action="store_true", help="do not log requests")
-    commands.add_parser("faults", help="list the named faults the mock can inject")
+    commands.add_parser("faults", help="list the named faults the mock can inject, each with "
+                                       "the requirement id it breaks")
     spec_command = commands.add_parser("spec", help="print the OpenAPI document")
     spec_command.add_argument("--format", choices=("yaml", "json"), default="yaml")
     return parser
@@ -131,6 +142,7 @@ def config_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Mo
         history_limit=args.history_limit,
         throttle=args.throttle,
         poll_throttle=poll_throttle,
+        faults=frozenset(args.fault),
     )
 
 
@@ -139,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "faults":
-        print("no faults defined")
+        print("\n".join(faults.describe()))
         return 0
     if args.command == "spec":
         return print_spec(args.format)

@@ -21,6 +21,7 @@ class MockConfig:
     ``compat`` picks the answer for the server quirks of reference §5.2 and §13: ``strict``
     gives the documented behaviour, ``platform`` reproduces the real server.
     ``throttle`` / ``poll_throttle`` are per-instance requests per second (None = off).
+    ``faults`` names the injected bugs of ``mock_server.faults`` (empty: the correct mock).
     """
 
     account_key: str
@@ -30,6 +31,7 @@ class MockConfig:
     throttle: int | None = None
     poll_throttle: int | None = None
     message_ttl: float = MESSAGE_TTL_SECONDS
+    faults: frozenset[str] = frozenset()
 
     @property
     def platform(self) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mock_server import faults
+
 PERMISSION_DENIED = "You do not have permission to perform this action."
 NOT_FOUND = "Not found."
 NO_SUCH_KEY = "No such API Key."
@@ -54,6 +56,8 @@ def room_required() -> ApiError:
 
 def method_not_allowed(method: str) -> ApiError:
     """DRF's 405 body; it names the request method."""
+    if faults.active("method-not-allowed-wording"):
+        return detail(405, "Method Not Allowed")
     return detail(405, f'Method "{method}" not allowed.')
 
 
@@ -64,4 +68,6 @@ def too_large(limit: int) -> ApiError:
 
 def throttled() -> ApiError:
     """The 429 of a throttled request, with ``Retry-After: 1``."""
+    if faults.active("throttle-without-retry-after"):
+        return detail(429, THROTTLED)
     return detail(429, THROTTLED, Retry_After="1")

@@ -18,10 +18,13 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
+from mock_server import faults
 from mock_server.errors import BAD_PAGE, detail
 
 MAX_PAGE_SIZE = 100
 LINK_PARAMS = ("page_size", "ordering")
+# An empty value of these is an error (400), not an absent parameter.
+PAGE_PARAMS = ("page_size", "direction", "last_pk")
 
 Item = TypeVar("Item")
 Fetch = Callable[[int | None, int | None, bool, int], list[Any]]
@@ -77,13 +80,15 @@ def page_query(query: Mapping[str, str], default_ascending: bool) -> PageQuery:
     return PageQuery(page_size, ascending, direction, last_pk, links)
 
 
-def _bounds(pq: PageQuery) -> tuple[int | None, int | None]:
-    """Inclusive id bounds the cursor sets: after ``last_pk`` in the direction of travel."""
+def _bounds(pq: PageQuery, from_cursor: bool = False) -> tuple[int | None, int | None]:
+    """Inclusive id bounds the cursor sets: after ``last_pk`` in the direction of travel (or
+    from ``last_pk`` on, with ``from_cursor``)."""
     if pq.last_pk is None:
         return None, None
+    step = 0 if from_cursor else 1
     if pq.ascending == pq.forward:
-        return pq.last_pk + 1, None
-    return None, pq.last_pk - 1
+        return pq.last_pk + step, None
+    return None, pq.last_pk - step
 
 
 def _finish(pq: PageQuery, items: list[Any], has_more: bool | None,
@@ -125,7 +130,7 @@ def select_rows(pq: PageQuery, rows: Sequence[Item], key: Callable[[Item], int])
 def select_messages(pq: PageQuery, fetch: Fetch, floor: int | None) -> Page:
     """A page of history: ``fetch(min_id, max_id, ascending, limit)`` reads the store and
     ``floor`` is the lowest id the ``last_id`` filter allows."""
-    cursor_low, high = _bounds(pq)
+    cursor_low, high = _bounds(pq, from_cursor=faults.active("history-cursor-repeats"))
     lows = [v for v in (floor, cursor_low) if v is not None]
     low = max(lows) if any(lows) else None
     if (low is not None and low <= 0) or (high is not None and high <= 0):

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 
 from flask import Request
 
+from mock_server import faults
 from mock_server.errors import ApiError, detail
 
 JSON_TYPES = ("application/json", "text/plain")
@@ -161,6 +162,8 @@ class RequestBody:
         if not raw:
             return {}
         media_type = self._request.mimetype
+        if media_type == "" and faults.active("empty-content-type-as-json"):
+            media_type = JSON_TYPES[0]
         if media_type in JSON_TYPES:
             try:
                 return parse_json(raw)

@@ -80,16 +80,20 @@ def allow_header(methods: tuple[str, ...]) -> str:
 
 
 def finish(response: Response) -> Response:
-    """Headers every answer gets on the way out: view headers, CORS, and HEAD without a body."""
-    if not getattr(g, "offloaded", False) and not getattr(g, "plain", False):
+    """Headers every answer gets on the way out: view headers, CORS, and HEAD without a body.
+    It runs on every answer (each woken poll too), so ``g`` and the environ are read once."""
+    flags = g._get_current_object()
+    plain = flags.get("plain", False)
+    if not plain and not flags.get("offloaded", False):
         response.headers["Vary"] = "Accept, Origin"
-        allow = getattr(g, "allow", None)
+        allow = flags.get("allow")
         if allow:
             response.headers["Allow"] = allow
-    elif getattr(g, "plain", False):
+    elif plain:
         response.headers["Vary"] = "Origin"
-    if "Origin" in request.headers and response.status_code != 101:
+    environ = request.environ
+    if "HTTP_ORIGIN" in environ and response.status_code != 101:
         response.headers["Access-Control-Allow-Origin"] = "*"
-    if request.method == "HEAD" and response.status_code == 200:
+    if environ.get("REQUEST_METHOD") == "HEAD" and response.status_code == 200:
         response.set_data(b"")
     return response

@@ -98,8 +98,10 @@ def raise_open_files_limit() -> None:
 
 def serve(config: MockConfig, host: str, port: int, quiet: bool = False) -> int:
     """Serve the mock until SIGINT or SIGTERM."""
-    return serve_app(create_app(config), host, port, quiet,
-                     note=f" (account key {config.account_key})")
+    note = f" (account key {config.account_key})"
+    if config.faults:
+        note += f" with faults {', '.join(sorted(config.faults))}"
+    return serve_app(create_app(config), host, port, quiet, note=note)
 
 
 def serve_app(app: Callable[..., Any], host: str, port: int, quiet: bool,

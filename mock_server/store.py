@@ -18,11 +18,11 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mock_server import keys
+from mock_server import faults, keys
 from mock_server.models import (
     Admin,
     ApiKey,
@@ -332,7 +332,7 @@ class _InstanceState:
     """Everything that lives inside one instance."""
 
     record: Instance
-    message_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    last_message_id: int = 0
     channel_pks: itertools.count = field(default_factory=lambda: itertools.count(1))
     api_key_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     user_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -401,7 +401,9 @@ class MemoryStore(Store):
             state = _InstanceState(record)
             self._instances[name] = state
             for builtin in ("default", "eventlog"):
-                self.create_channel(record, builtin, type="separate_rooms",
+                room_less = builtin == "default" and faults.active("builtin-default-room-less")
+                self.create_channel(record, builtin,
+                                    type="default" if room_less else "separate_rooms",
                                     custom_publish=builtin == "default")
             state.classes[USER_PROFILE_CLASS] = DataClass(
                 USER_PROFILE_CLASS, [], group_permissions="none", other_permissions="none")
@@ -441,6 +443,8 @@ class MemoryStore(Store):
         key = key.lower()
         with self._lock:
             found = self._state(inst).api_keys.values()
+            if faults.active("api-key-of-any-instance"):
+                found = [k for state in self._instances.values() for k in state.api_keys.values()]
             return next((k for k in found if k.key == key), None)
 
     def api_keys(self, inst: Instance) -> list[ApiKey]:
@@ -476,7 +480,10 @@ class MemoryStore(Store):
 
     def user_by_key(self, inst: Instance, key: str) -> User | None:
         with self._lock:
-            return next((u for u in self._state(inst).users.values() if u.key == key), None)
+            found = self._state(inst).users.values()
+            if faults.active("user-key-of-any-instance"):
+                found = [u for state in self._instances.values() for u in state.users.values()]
+            return next((u for u in found if u.key == key), None)
 
     def user_by_username(self, inst: Instance, username: str) -> User | None:
         with self._lock:
@@ -585,7 +592,8 @@ class MemoryStore(Store):
             channel = self._state(inst).channels[name]
             for attribute, value in changes.items():
                 setattr(channel, attribute, value)
-            channel.updated_at = utcnow()
+            if not faults.active("updated-at-not-refreshed"):
+                channel.updated_at = utcnow()
             return channel
 
     def delete_channel(self, inst: Instance, name: str) -> bool:
@@ -605,8 +613,8 @@ class MemoryStore(Store):
         with self._lock:
             state = self._state(inst)
             self._expire(state)
-            message = Message(next(state.message_ids), utcnow(), action, author, metadata,
-                              payload, channel.pk, room,
+            message = Message(self._next_message_id(state, channel), utcnow(), action, author,
+                              metadata, payload, channel.pk, room,
                               time.time() + self._retention.ttl)
             state.messages[message.id] = message
             index = state.indexes.setdefault((channel.pk, room), [])
@@ -616,9 +624,39 @@ class MemoryStore(Store):
                 for trimmed in index[:excess]:
                     state.messages.pop(trimmed, None)
                 del index[:excess]
-            for subscription in self._waiters.get((inst.uid, channel.pk, notify_room), ()):
+            for subscription in self._subscribers(inst, channel, notify_room):
                 subscription.offer(message)
             return message
+
+    def _next_message_id(self, state: _InstanceState, channel: Channel) -> int:
+        """The next id of the instance's one message sequence (§6.2); called under the lock."""
+        current = state.last_message_id
+        if faults.active("message-ids-per-channel"):
+            current = sum(len(ix) for (pk, _), ix in state.indexes.items() if pk == channel.pk)
+        if faults.active("message-ids-global"):
+            current = max(s.last_message_id for s in self._instances.values())
+        if faults.active("message-id-lost-update"):
+            self._lock.release()  # a round trip to a remote counter, without the lock
+            try:
+                time.sleep(faults.ID_ROUND_TRIP_SECONDS)
+            finally:
+                self._lock.acquire()
+        state.last_message_id = current + 1
+        return state.last_message_id
+
+    def _subscribers(self, inst: Instance, channel: Channel,
+                     room: str | None) -> Iterable[Subscription]:
+        """The subscriptions a message of (channel, room) wakes."""
+        if faults.active("poll-woken-by-any-channel"):
+            return [s for key, waiting in self._waiters.items()
+                    if key[0] == inst.uid and key[2] == room for s in waiting]
+        if faults.active("room-wakes-whole-channel"):
+            return [s for key, waiting in self._waiters.items()
+                    if key[:2] == (inst.uid, channel.pk) for s in waiting]
+        waiting = self._waiters.get((inst.uid, channel.pk, room), ())
+        if faults.active("poll-wakes-one-poller"):
+            return list(waiting)[:1]
+        return waiting
 
     def _expire(self, state: _InstanceState) -> None:
         """Drop expired records; ids grow with time, so the oldest come first."""
@@ -639,7 +677,10 @@ class MemoryStore(Store):
         with self._lock:
             state = self._state(inst)
             index = state.indexes.get((channel.pk, room), [])
-            start = bisect.bisect_right(index, last_id)
+            if faults.active("poll-last-id-inclusive"):
+                start = bisect.bisect_left(index, last_id)
+            else:
+                start = bisect.bisect_right(index, last_id)
             for message_id in index[start:]:
                 found = self._live(state, [message_id])
                 if found:

@@ -14,12 +14,12 @@ from typing import Any
 
 from flask import Response, current_app, g, request
 
-from mock_server import access, validation
+from mock_server import access, faults, validation
 from mock_server.access import Access, Principal
 from mock_server.config import MockConfig
 from mock_server.errors import INSTANCE_NOT_FOUND, denied, method_not_allowed, not_found, too_large
 from mock_server.models import Instance
-from mock_server.pagination import PageQuery, page_query
+from mock_server.pagination import PAGE_PARAMS, PageQuery, page_query
 from mock_server.parsing import RequestBody
 from mock_server.responses import allow_header, json_response
 from mock_server.store import Store
@@ -48,9 +48,10 @@ def mock() -> Mock:
 
 
 def query() -> dict[str, str]:
-    """Query parameters as the views read them: the last value of each, empty ones absent."""
+    """Query parameters as the views read them: the last value of each, empty ones absent
+    (except the page parameters, where an empty value is refused like any non-integer)."""
     params = {name: request.args.getlist(name)[-1] for name in request.args}
-    return {name: value for name, value in params.items() if value != ""}
+    return {name: value for name, value in params.items() if value != "" or name in PAGE_PARAMS}
 
 
 def parse_id(text: str) -> int | None:
@@ -93,13 +94,17 @@ class Call:
     # the steps
     def size_limit(self, limit: int) -> None:
         """413 when ``Content-Length`` is over ``limit``; runs before anything else."""
-        if (request.content_length or 0) > limit:
+        size = request.content_length or 0
+        if size > limit or (size == limit and faults.active("publish-limit-off-by-one")):
             raise too_large(limit)
 
     def resolve_instance(self, name: str) -> Instance:
         """The URL's instance (case-insensitive), or 404 ``Instance was not found.``."""
-        name = name.lower()
+        if not faults.active("instance-name-case-sensitive"):
+            name = name.lower()
         found = self.store.instance(name) if INSTANCE_NAME.fullmatch(name) else None
+        if found is None and faults.active("instance-not-found-wording"):
+            raise not_found()
         if found is None:
             raise not_found(INSTANCE_NOT_FOUND)
         self.instance = found

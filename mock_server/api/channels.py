@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from mock_server import coerce
+from mock_server import coerce, faults
 from mock_server.api.base import ROUTE_METHODS, Call, query
 from mock_server.errors import denied, field_errors, not_found
 from mock_server.models import BUILTIN_CHANNELS, CHANNEL_TYPES, PERMISSION_LEVELS, Channel
@@ -43,6 +43,8 @@ def channel_fields(data: dict[str, Any], ignored: tuple[str, ...] = ()) -> dict[
             fields[name] = coerce.boolean(value)
         elif name == "group":
             fields[name] = coerce.pk(value)
+        elif name == "description" and faults.active("channel-description-truncated"):
+            fields[name] = str(value)[:255]
         elif name in ("name", "description"):
             fields[name] = str(value)
     return fields
@@ -51,6 +53,8 @@ def channel_fields(data: dict[str, Any], ignored: tuple[str, ...] = ()) -> dict[
 def check_group(call: Call, fields: dict[str, Any]) -> None:
     """A group id must name an existing group of the instance."""
     group = fields.get("group")
+    if faults.active("channel-group-unchecked"):
+        return
     if group is not None and call.store.group(call.inst, group) is None:
         raise field_errors({"group": [f'Invalid pk "{group}" - object does not exist.']})
 
@@ -89,6 +93,8 @@ def list_channels(call: Call) -> Response:
     """The channel list: filtered per principal, ordered by creation, cursor-paginated."""
     pq = call.page("list-query.json", default_ascending=True)
     prefix = query().get("name__startswith")
+    if faults.active("channel-prefix-filter-ignored"):
+        prefix = None
     rows = [c for c in call.store.channels(call.inst)
             if call.mock.access.listed(call.inst, call.who, c)
             and (prefix is None or c.name.startswith(prefix))]
@@ -135,8 +141,9 @@ def channel_detail(version: str, instance: str, channel: str) -> Response:
 def update(call: Call, channel: Channel, partial: bool) -> Response:
     """PATCH changes the given fields; PUT also resets the omitted permissions and
     custom_publish to their defaults (§4.3). ``name`` and ``type`` are read-only."""
-    given = channel_fields(call.data("channel-update.json"), ignored=READ_ONLY_ON_UPDATE)
-    changes = {} if partial else dict(PUT_DEFAULTS)
+    read_only = ("name",) if faults.active("channel-type-writable") else READ_ONLY_ON_UPDATE
+    given = channel_fields(call.data("channel-update.json"), ignored=read_only)
+    changes = {} if partial or faults.active("put-as-patch") else dict(PUT_DEFAULTS)
     changes.update(given)
     check_group(call, changes)
     updated = call.store.update_channel(call.inst, channel.name, changes)

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response
 
-from mock_server import coerce
+from mock_server import coerce, faults
 from mock_server.access import Principal
 from mock_server.api.base import ROUTE_METHODS, Call, parse_id
 from mock_server.api.setup import INSTANCE, found, listing
@@ -133,6 +133,8 @@ def bound_channel(call: Call, data: dict[str, Any]) -> tuple[Channel | None, str
 
 def check_publish(call: Call, who: Principal, channel: Channel | None) -> None:
     """A user's write to a channel-bound object needs publish level on that channel."""
+    if faults.active("data-publish-unchecked"):
+        return
     if channel is not None and not call.mock.access.publish_data(call.inst, who, channel):
         raise detail(403, PUBLISH_DENIED)
 
@@ -141,6 +143,8 @@ def announce(call: Call, obj: DataObject, action: str, payload: dict[str, Any]) 
     """Publish the message of a data-object change to the object's channel (if it lives)."""
     channel = call.store.channel(call.inst, obj.channel) if obj.channel else None
     if channel is None:
+        return
+    if not channel.custom_publish and faults.active("data-needs-custom-publish"):
         return
     room = obj.channel_room.lower() if obj.channel_room is not None else None
     notify_room = obj.channel_room if call.mock.config.platform else room
@@ -217,13 +221,18 @@ def object_detail(version: str, instance: str, class_name: str, object_id: str) 
         data = call.data("data-object-update.json")
         changed = call.store.update_object(call.inst, obj, read_values(data_class, data))
         fields = ["updated_at", "revision", *changed] if changed else None
+        if faults.active("data-update-whole-object"):
+            fields = None
         announce(call, obj, "update", object_payload(call.base, obj, fields))
         return json_response(object_json(call.base, obj))
 
     def delete() -> Response:
         _, obj = writable()
         call.store.delete_object(call.inst, obj)
-        announce(call, obj, "delete", {"id": obj.id})
+        payload = {"id": obj.id}
+        if faults.active("data-delete-whole-object"):
+            payload = object_payload(call.base, obj)
+        announce(call, obj, "delete", payload)
         return no_content()
 
     def show() -> Response:

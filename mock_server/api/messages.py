@@ -6,12 +6,13 @@ its own viewset, which looks the channel up before it authenticates the caller.
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 from typing import Any
 
 from flask import Blueprint, Response, g, request
 
-from mock_server import coerce, websocket
+from mock_server import coerce, faults, websocket
 from mock_server.access import Principal
 from mock_server.api.base import ROUTE_METHODS, Call, parse_id, query
 from mock_server.api.channels import ROOT, find_channel
@@ -39,9 +40,11 @@ MESSAGE_METADATA = {"type": "message"}
 def decode_payload(value: Any) -> dict[str, Any]:
     """The payload to store: absent or ``""`` is ``{}``, a JSON string is decoded (the schema
     has already checked that it decodes to an object)."""
+    if value is None and faults.active("absent-payload-null"):
+        return None
     if value is None or value == "":
         return {}
-    if isinstance(value, str):
+    if isinstance(value, str) and not faults.active("payload-string-kept"):
         try:
             return parse_json(value)
         except BodyParseError as exc:
@@ -53,9 +56,13 @@ def index_room(channel: Channel, room: str | None) -> str | None:
     """The room a message is stored and looked up under: lowercased on a separate_rooms
     channel, none on a default channel; a missing room is a 400 on separate_rooms."""
     if not channel.separate_rooms:
+        if room and faults.active("default-channel-keeps-room"):
+            return room.lower()
         return None
     if not room:
         raise room_required()
+    if faults.active("rooms-case-sensitive"):
+        return room
     return room.lower()
 
 
@@ -76,16 +83,34 @@ def publish(version: str, instance: str, channel: str) -> Response:
 def publish_message(call: Call, who: Principal, name: str) -> Response:
     """The publish handler: permission, custom_publish, body, room, then store and wake."""
     channel = find_channel(call, name)
+    if faults.active("custom-publish-before-permission"):
+        check_custom_publish(call, who, channel)
     call.require(call.mock.access.channel_object(call.inst, who, channel, "publish", "POST"))
-    if not channel.custom_publish:
-        raise detail(403, CUSTOM_PUBLISH_NOT_ALLOWED)
+    check_custom_publish(call, who, channel)
     data = call.data("publish-request.json")
     payload = decode_payload(data.get("payload"))
-    room = index_room(channel, data.get("room"))
+    given_room = data.get("room")
+    if faults.active("publish-room-untrimmed"):
+        given_room = call.body.data().get("room")
+    room = index_room(channel, given_room)
     notify_room = data["room"] if room is not None and call.mock.config.platform else room
+    metadata = dict(MESSAGE_METADATA)
+    if faults.active("publish-metadata-from-body") and isinstance(data.get("metadata"), dict):
+        metadata.update(data["metadata"])
     message = call.store.publish(call.inst, channel, room, notify_room, CUSTOM, who.author(),
-                                 dict(MESSAGE_METADATA), payload)
-    return json_response(message_json(message, call.base, channel.name), status=201)
+                                 metadata, payload)
+    link_name = name if faults.active("links-use-url-channel-name") else channel.name
+    return json_response(message_json(message, call.base, link_name), status=201)
+
+
+def check_custom_publish(call: Call, who: Principal, channel: Channel) -> None:
+    """403 unless the channel takes custom messages (checked after the permission)."""
+    custom_publish = faults.cached("custom-publish-cached", (call.inst.uid, channel.pk),
+                                   channel.custom_publish)
+    if who.ignores_acl and faults.active("ignore-acl-skips-custom-publish"):
+        return
+    if not custom_publish:
+        raise detail(403, CUSTOM_PUBLISH_NOT_ALLOWED)
 
 
 # poll
@@ -110,11 +135,18 @@ def poll_message(call: Call, who: Principal, name: str) -> Response:
     room = index_room(channel, params.get("room"))
     if params.get("transport") == "websocket":
         return websocket_session(call, channel, room, last_id)
+    return long_poll(call, channel, room, last_id)
+
+
+def long_poll(call: Call, channel: Channel, room: str | None, last_id: int | None) -> Response:
+    """A stored message after ``last_id`` at once, else the first live one, else 204."""
     if last_id is not None and last_id >= 0:
         stored = call.store.next_message(call.inst, channel, room, last_id)
         if stored is not None:
             return json_response(message_json(stored))
     message = wait_for_message(call, channel, room, last_id)
+    if message is None and faults.active("poll-timeout-200"):
+        return offloaded_response({})
     if message is None:
         return offloaded_response(None, status=204)
     return offloaded_response(rendered_message(message), {"X-Last-Id": str(message.id)})
@@ -130,8 +162,13 @@ def wait_for_message(call: Call, channel: Channel, room: str | None,
                      last_id: int | None) -> Message | None:
     """Park until a message of (channel, room) after ``last_id`` arrives or the poll timeout
     passes; subscribing re-checks storage, so a message published meanwhile is not lost."""
+    if faults.active("poll-not-waiting"):
+        return None
     subscription = call.store.subscribe(call.inst, channel, room, last_id, capacity=1)
     try:
+        if last_id is not None and faults.active("poll-woken-at-timeout"):
+            time.sleep(call.mock.config.poll_timeout)
+            return subscription.take(0)
         return subscription.take(call.mock.config.poll_timeout)
     finally:
         call.store.unsubscribe(subscription)
@@ -143,8 +180,12 @@ def websocket_session(call: Call, channel: Channel, room: str | None,
     messages; anything else is 400 ``Expected WebSocket connection.``."""
     key = request.headers.get("Sec-WebSocket-Key")
     if not key or websocket.connection_of(request.environ) is None:
+        if faults.active("websocket-plain-request-polls"):
+            return long_poll(call, channel, room, last_id)
         return offloaded_response({"detail": "Expected WebSocket connection."}, status=400)
     g.offloaded = True
+    if faults.active("websocket-skips-stored"):
+        last_id = None
     subscription = call.store.subscribe(call.inst, channel, room, last_id,
                                         capacity=websocket.MAX_MESSAGES)
     session = websocket.Session(call.store, subscription, call.mock.config.poll_timeout,
@@ -197,9 +238,15 @@ def represent(call: Call, message: Message, channel: Channel) -> dict[str, Any]:
 def history_floor(params: dict[str, str]) -> int | None:
     """The lowest id ``?last_id=N`` allows (N + 1); a non-integer is ignored (§9.1)."""
     try:
-        floor = int(params["last_id"]) + 1
-    except (KeyError, ValueError):
+        floor = int(params["last_id"])
+    except KeyError:
         return None
+    except ValueError:
+        if faults.active("history-last-id-unguarded"):
+            raise
+        return None
+    if not faults.active("history-last-id-inclusive"):
+        floor += 1
     return floor or None
 
 
@@ -212,7 +259,7 @@ def history(version: str, instance: str, channel: str) -> Response:
 
 def list_history(call: Call, channel: Channel, room: str | None) -> Response:
     """The history list handler."""
-    pq = call.page("history-query.json", default_ascending=False)
+    pq = call.page("history-query.json", default_ascending=faults.active("history-oldest-first"))
     key = history_room(call, channel, room)
     room_of_default_channel = key is not None and not channel.separate_rooms
 

@@ -1,0 +1,86 @@
+"""Generated requests from spec/openapi.yaml: every operation with positive and negative input,
+and scenarios along the document's links, judged per GEN requirement (see conformance.fuzz).
+
+`--fuzz-examples N` sets the cases per operation (and the number of scenarios); `--fuzz-seed S`
+repeats a run exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from conformance import expect, fuzz, plugin
+from conformance.client import Client
+from conformance.fuzz_checks import REQUIREMENTS, Findings
+from conformance.provision import Provisioner
+
+
+@pytest.fixture(scope="session")
+def fuzz_runs(
+    request: pytest.FixtureRequest, client: Client, provisioner: Provisioner, target: plugin.Target
+) -> Iterator[fuzz.Runs]:
+    """The fuzz's own instance and this process's runs (deleted with the instance at the end)."""
+    settings = fuzz.Settings.from_config(request.config, target.instance, target.embedded)
+    ground = fuzz.build_ground(provisioner, target.auth_style)
+    yield fuzz.Runs(ground, fuzz.Sender(client, provisioner, settings), settings)
+    provisioner.delete_instance(ground.instance)
+
+
+def _assert_clean(
+    findings: Findings,
+    requirement: str,
+    what: str,
+    runs: fuzz.Runs,
+    client: Client,
+    measure: Callable[[str, float], None],
+) -> None:
+    measure("generated_requests", findings.cases)
+    measure("unanswered_polls", findings.unanswered_polls)
+    found = findings.of(requirement)
+    for finding in found:
+        client.log.add(finding.reply)
+    expect.check(
+        not found,
+        f"no finding among {findings.cases} generated requests ({what}, --fuzz-seed "
+        f"{runs.settings.seed}); found {findings.counts.get(requirement, 0)}, e.g.:\n"
+        + "\n".join(f.describe() for f in found),
+        req=requirement,
+    )
+    assert findings.cases, f"no request was generated for {what}"
+
+
+@pytest.mark.parametrize(
+    ("operation_id", "requirement"),
+    [
+        pytest.param(op, rid, id=f"{op}-{rid}", marks=pytest.mark.requirement(rid))
+        for op in fuzz.operation_ids()
+        for rid in REQUIREMENTS
+    ],
+)
+def test_generated_requests(
+    operation_id: str,
+    requirement: str,
+    fuzz_runs: fuzz.Runs,
+    client: Client,
+    measure: Callable[[str, float], None],
+) -> None:
+    """Positive and negative cases of one operation, judged for one requirement."""
+    findings = fuzz_runs.operation(operation_id)
+    _assert_clean(findings, requirement, operation_id, fuzz_runs, client, measure)
+
+
+@pytest.mark.parametrize(
+    "requirement",
+    [pytest.param(rid, id=rid, marks=pytest.mark.requirement(rid)) for rid in REQUIREMENTS],
+)
+def test_linked_scenarios(
+    requirement: str,
+    fuzz_runs: fuzz.Runs,
+    client: Client,
+    measure: Callable[[str, float], None],
+) -> None:
+    """Create channel -> publish -> history -> poll (and the other links), data flowing."""
+    findings = fuzz_runs.links()
+    _assert_clean(findings, requirement, "linked scenarios", fuzz_runs, client, measure)
