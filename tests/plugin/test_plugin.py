@@ -1,0 +1,98 @@
+"""The conformance plugin as a user meets it: `pytest --target-url ... --account-key ...` against a
+separately started mock, from the repository and from any other directory."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conformance import launch
+from conformance.provision import random_key
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def mock() -> Iterator[launch.EmbeddedMock]:
+    server = launch.start(random_key("account"), "strict")
+    yield server
+    server.stop()
+
+
+def pytest_run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run pytest in a fresh process, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+    )
+
+
+def test_a_refused_account_key_stops_the_run_with_one_line_and_exit_2(mock, tmp_path):
+    done = pytest_run(
+        "--target-url", mock.url, "--account-key", random_key("account"), "-q", cwd=tmp_path
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output
+    assert "refuses the account key" in output
+    assert "passed" not in output and "failed" not in output
+
+
+def test_with_a_target_url_only_the_checks_are_collected(mock):
+    done = pytest_run(
+        "--target-url", mock.url, "--account-key", mock.account_key, "--collect-only", "-q",
+        cwd=ROOT,
+    )
+    node_ids = [line for line in done.stdout.splitlines() if "::" in line]
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert node_ids, done.stdout
+    assert all(node.startswith("conformance/test_") for node in node_ids), [
+        node for node in node_ids if not node.startswith("conformance/test_")
+    ][:5]
+
+
+def test_the_checks_are_found_from_any_directory(mock, tmp_path):
+    done = pytest_run(
+        "--target-url", mock.url, "--account-key", mock.account_key, "--collect-only", "-q",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "test_publish.py::" in done.stdout
+
+
+def test_timeout_checks_are_not_run_without_a_known_poll_timeout(mock, tmp_path):
+    reports = tmp_path / "reports"
+    done = pytest_run(
+        str(ROOT / "conformance" / "test_poll.py"),
+        "--target-url", mock.url, "--account-key", mock.account_key,
+        "--report-dir", str(reports), "-rs",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "not run: the target's poll timeout is unknown" in done.stdout
+    document = json.loads((reports / "report.json").read_text())
+    timeout_tests = [
+        test for test in document["tests"] if "not run:" in (test.get("message") or "")
+    ]
+    assert timeout_tests, "no check was reported as not run"
+    assert {test["status"] for test in timeout_tests} == {"not run"}
+    statuses = {r["id"]: r["status"] for r in document["requirements"]}
+    assert statuses["POLL-005"] == "not run"
+
+
+def test_the_core_profile_reports_platform_checks_as_not_applicable(mock, tmp_path):
+    done = pytest_run(
+        str(ROOT / "conformance" / "test_poll.py"),
+        "--target-url", mock.url, "--account-key", mock.account_key, "--poll-timeout", "2",
+        "--report-dir", str(tmp_path / "reports"), "-rs",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "not applicable: POLL-015: platform profile only" in done.stdout
