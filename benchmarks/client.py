@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import socket
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,10 +112,9 @@ class Rate:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-def constant_load(host: str, port: int, clients: int, seconds: float,
-                  next_request: Callable[[], bytes], expected_status: int,
-                  warmup: float = 0.3) -> Rate:
-    """``clients`` connections, each sending requests back to back for ``seconds`` (after a
+def constant_load(host: str, port: int, clients: int, seconds: float, request: bytes,
+                  expected_status: int, warmup: float = 0.3) -> Rate:
+    """``clients`` connections, each sending ``request`` back to back for ``seconds`` (after a
     short warm-up that is not counted); every answer must have ``expected_status``."""
     counts = [0] * clients
     errors = [0] * clients
@@ -126,7 +124,7 @@ def constant_load(host: str, port: int, clients: int, seconds: float,
         connection = Connection(host, port)
         try:
             while (now := time.perf_counter()) < window["stop"]:
-                answer = connection.exchange(next_request())
+                answer = connection.exchange(request)
                 if now < window["start"]:
                     continue
                 counts[slot] += 1

@@ -24,6 +24,8 @@ from benchmarks.table import Row
 
 PARK_DEADLINE = 120.0
 POLL_TIMEOUT = 120.0
+MEMORY_TARGET_KB = 15
+MEMORY_JUDGED_FROM = 1000  # below, page-sized RSS steps drown the figure
 
 
 @dataclass
@@ -35,6 +37,7 @@ class Delivery:
     latencies_ms: list[float]
     idle_rss_mb: float
     parked_rss_mb: float
+    errors: int
 
     @property
     def p50(self) -> float:
@@ -96,7 +99,8 @@ def deliver(server: Server, count: int, poll: bytes, publish: bytes) -> Delivery
     control.close()
     answers = [p.answer for p in pollers if p.answer is not None]
     return Delivery(count, sum(1 for a in answers if a.status == 200),
-                    [(a.received_at - sent) * 1000 for a in answers], idle_rss, parked_rss)
+                    [(a.received_at - sent) * 1000 for a in answers], idle_rss, parked_rss,
+                    sum(1 for p in pollers if p.failure))
 
 
 def deliver_mock(count: int) -> Delivery:
@@ -137,9 +141,12 @@ def measure(counts: list[int]) -> list[Row]:
         rows.append(Row(f"publish -> delivery, {count:,} parked, p99", mock.p99, "ms",
                         bare.p99, target, met,
                         f"p50 {mock.p50:.0f} / max {mock.max:.0f} ms (bare {bare.p50:.0f} / "
-                        f"{bare.max:.0f}); {mock.answered_200:,}/{count:,} answered 200"))
+                        f"{bare.max:.0f}); {mock.answered_200:,}/{count:,} answered 200"
+                        + (f", {mock.errors:,} connection errors" if mock.errors else "")))
+        judged = count >= MEMORY_JUDGED_FROM
         rows.append(Row(f"memory per parked poll, {count:,} parked", mock.kb_per_poll, "KB",
-                        bare.kb_per_poll, "<= 15 KB", mock.kb_per_poll <= 15,
+                        bare.kb_per_poll, "<= 15 KB" if judged else "",
+                        mock.kb_per_poll <= MEMORY_TARGET_KB if judged else None,
                         f"RSS {mock.idle_rss_mb:.0f} -> {mock.parked_rss_mb:.0f} MB"))
     return rows
 

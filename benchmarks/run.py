@@ -28,6 +28,7 @@ from benchmarks.table import Row, render  # noqa: E402
 PHASES = ("publish", "poll", "pollers", "walk", "retention", "suite")
 FULL_POLLERS = "100,1000,5000,10000"
 QUICK_POLLERS = "100,1000"
+SPARE_DESCRIPTORS = 64
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -84,11 +85,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def poller_counts(args: argparse.Namespace) -> list[int]:
+    """How many parked pollers each round of the pollers phase opens."""
+    return args.pollers or _counts(QUICK_POLLERS if args.quick else FULL_POLLERS)
+
+
 def phase_runners(args: argparse.Namespace) -> dict[str, Callable[[], list[Row]]]:
     """What each phase measures, sized by the options."""
     seconds = args.seconds or (0.5 if args.quick else 2.0)
     rounds = 1 if args.quick else 3
-    counts = args.pollers or _counts(QUICK_POLLERS if args.quick else FULL_POLLERS)
+    counts = poller_counts(args)
     walk_count = 2000 if args.quick else 10000
     messages, channels, cap = (10000, 100, 100) if args.quick else (100000, 100, 1000)
 
@@ -113,15 +119,20 @@ def load_average() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    servers.raise_open_files_limit()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    descriptors = servers.raise_open_files_limit()
+    most = max(poller_counts(args))
+    if "pollers" in args.only and most > descriptors - SPARE_DESCRIPTORS:
+        parser.error(f"--pollers: {most:,} connections need more than the {descriptors:,} "
+                     "open files this process may have")
     runners = phase_runners(args)
     started_load = load_average()
     print(f"benchmarks: {os.cpu_count()} cores, {started_load}", file=sys.stderr, flush=True)
     rows: list[Row] = []
     started = time.perf_counter()
     for phase in (p for p in PHASES if p in args.only):
-        print(f"benchmarks: {phase} ...", file=sys.stderr, flush=True)
+        print(f"benchmarks: {phase} ({load_average()})", file=sys.stderr, flush=True)
         rows += runners[phase]()
     elapsed = time.perf_counter() - started
     print(render(rows))

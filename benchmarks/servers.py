@@ -47,10 +47,14 @@ class Server:
         return {"X-API-KEY": self.key}
 
 
-def raise_open_files_limit() -> None:
-    """N parked connections need N descriptors in the client as well as in the server."""
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+def raise_open_files_limit() -> int:
+    """N parked connections need N descriptors in the client as well as in the server (which
+    raises its own limit the same way); returns the new limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        return soft
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
 
 
 @contextmanager

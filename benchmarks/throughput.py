@@ -15,16 +15,15 @@ PUBLISH_TARGET = 0.75
 
 
 def median_rates(mock: Server, bare: Server, clients: int, seconds: float, rounds: int,
-                 mock_request: bytes, mock_status: int) -> tuple[float, float, int]:
-    """Median requests per second of the mock and of the bare responder (same bytes sent to
-    both), and the mock's count of unexpected answers."""
+                 request: bytes, mock_status: int) -> tuple[float, float, int]:
+    """Median requests per second of the mock and of the bare responder (the same bytes sent
+    to both), and how many answers had an unexpected status."""
     mock_rates: list[Rate] = []
     bare_rates: list[Rate] = []
     for _ in range(rounds):
-        bare_rates.append(constant_load(bare.host, bare.port, clients, seconds,
-                                        lambda: mock_request, 200))
-        mock_rates.append(constant_load(mock.host, mock.port, clients, seconds,
-                                        lambda: mock_request, mock_status))
+        bare_rates.append(constant_load(bare.host, bare.port, clients, seconds, request, 200))
+        mock_rates.append(constant_load(mock.host, mock.port, clients, seconds, request,
+                                        mock_status))
     errors = sum(r.errors for r in mock_rates) + sum(r.errors for r in bare_rates)
     return (statistics.median(r.per_second for r in mock_rates),
             statistics.median(r.per_second for r in bare_rates), errors)

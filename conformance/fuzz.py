@@ -190,7 +190,7 @@ class Ground:
         return self.ids.get(parameter, ())
 
 
-def build_ground(provisioner: Provisioner, auth_style: str) -> Ground:
+def build_ground(provisioner: Provisioner) -> Ground:
     """A fresh instance with a group, a member, keys, channels, messages and a data object."""
     instance = provisioner.create_instance()
     client = provisioner.client

@@ -6,8 +6,8 @@ than noisy:
 
 - A request whose *path* parameters break their patterns does not reach a route; the platform
   answers those with Django's HTML 404, like a path without its trailing slash (GEN-002's
-  exception; spec/openapi.yaml, Conventions). Such a 404 is exempt from the JSON and response-schema checks (never from GEN-001
-  and GEN-003).
+  exception; the Conventions of spec/openapi.yaml). Such a 404 is exempt from the JSON and
+  response-schema checks (never from GEN-001 and GEN-003).
 - schemathesis cannot check the spec's own formats, so a case it generated as invalid may be
   valid after all; a refusal is expected only when the spec's validators reject what was sent
   (``conformance.fuzz_input``).

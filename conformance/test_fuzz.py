@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from conformance import expect, fuzz, plugin
 from conformance.client import Client
@@ -19,13 +20,20 @@ from conformance.provision import Provisioner
 
 @pytest.fixture(scope="session")
 def fuzz_runs(
-    request: pytest.FixtureRequest, client: Client, provisioner: Provisioner, target: plugin.Target
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    client: Client,
+    provisioner: Provisioner,
+    target: plugin.Target,
 ) -> Iterator[fuzz.Runs]:
-    """The fuzz's own instance and this process's runs (deleted with the instance at the end)."""
+    """The fuzz's own instance and this process's runs (deleted with the instance at the end).
+    Hypothesis keeps its caches in a temporary directory, not in the working tree."""
+    set_hypothesis_home_dir(tmp_path_factory.mktemp("hypothesis"))
     settings = fuzz.Settings.from_config(request.config, target.instance, target.embedded)
-    ground = fuzz.build_ground(provisioner, target.auth_style)
+    ground = fuzz.build_ground(provisioner)
     yield fuzz.Runs(ground, fuzz.Sender(client, provisioner, settings), settings)
     provisioner.delete_instance(ground.instance)
+    set_hypothesis_home_dir(None)
 
 
 def _assert_clean(
