@@ -101,11 +101,13 @@ class Connection:
 
 @dataclass
 class Rate:
-    """How many requests a load completed in how long, and how many were answered wrongly."""
+    """How many requests a load completed in its timed window and how long that was; how many
+    were sent in all (warm-up included) and how many of those were answered wrongly."""
 
     requests: int
     seconds: float
     errors: int
+    sent: int
 
     @property
     def per_second(self) -> float:
@@ -118,6 +120,7 @@ def constant_load(host: str, port: int, clients: int, seconds: float, request: b
     short warm-up that is not counted); every answer must have ``expected_status``."""
     counts = [0] * clients
     errors = [0] * clients
+    sent = [0] * clients
     window = {"start": 0.0, "stop": 0.0}
 
     def client(slot: int) -> None:
@@ -125,18 +128,16 @@ def constant_load(host: str, port: int, clients: int, seconds: float, request: b
         try:
             while (now := time.perf_counter()) < window["stop"]:
                 answer = connection.exchange(request)
-                if now < window["start"]:
-                    continue
-                counts[slot] += 1
-                if answer.status != expected_status:
-                    errors[slot] += 1
+                sent[slot] += 1
+                errors[slot] += answer.status != expected_status
+                counts[slot] += now >= window["start"]
         finally:
             connection.close()
 
     window["start"] = time.perf_counter() + warmup
     window["stop"] = window["start"] + seconds
     gevent.joinall([gevent.spawn(client, slot) for slot in range(clients)], raise_error=True)
-    return Rate(sum(counts), seconds, sum(errors))
+    return Rate(sum(counts), seconds, sum(errors), sum(sent))
 
 
 def percentile(values: list[float], fraction: float) -> float:

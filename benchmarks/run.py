@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
                         help="smaller loads (pollers 100 and 1,000; 2,000-message walk; "
-                             "10,000 messages for retention; 1 round of 0.5 s per rate)")
+                             "10,000 messages for retention; rates over 0.5 s)")
     parser.add_argument("--only", type=_phases, default=list(PHASES), metavar="PHASES",
                         help=f"comma-separated subset of: {', '.join(PHASES)}")
     parser.add_argument("--pollers", type=_counts, default=None, metavar="N,N,...",
@@ -93,7 +93,7 @@ def poller_counts(args: argparse.Namespace) -> list[int]:
 def phase_runners(args: argparse.Namespace) -> dict[str, Callable[[], list[Row]]]:
     """What each phase measures, sized by the options."""
     seconds = args.seconds or (0.5 if args.quick else 2.0)
-    rounds = 1 if args.quick else 3
+    rounds = 3
     counts = poller_counts(args)
     walk_count = 2000 if args.quick else 10000
     messages, channels, cap = (10000, 100, 100) if args.quick else (100000, 100, 1000)
@@ -107,7 +107,7 @@ def phase_runners(args: argparse.Namespace) -> dict[str, Callable[[], list[Row]]
     return {
         "publish": rates(throughput.publish_rates),
         "poll": rates(throughput.immediate_poll_rate),
-        "pollers": lambda: pollers.measure(counts),
+        "pollers": lambda: pollers.measure(counts, rounds),
         "walk": lambda: walk.measure(walk_count),
         "retention": lambda: retention.measure(messages, channels, cap),
         "suite": suite.measure,

@@ -38,6 +38,11 @@ class Server:
         """Resident memory of the server process, in MiB."""
         return self.process.memory_info().rss / 2**20
 
+    def cpu_seconds(self) -> float:
+        """User and system CPU time the server process has used."""
+        times = self.process.cpu_times()
+        return times.user + times.system
+
     def connect(self) -> Connection:
         """A new keep-alive connection to this server."""
         return Connection(self.host, self.port)

@@ -140,7 +140,7 @@ def test_patch_switches_custom_publish_at_once(
     expect.detail(api.publish(channel, member, {"n": 2}), 403, expect.CUSTOM_PUBLISH_DENIED)
 
 
-@pytest.mark.requirement("CHAN-022")
+@pytest.mark.requirement("CHAN-022", "CPUB-006")
 def test_put_switches_custom_publish_at_once(
     api: ChannelApi, world: World, new_channel: Any
 ) -> None:

@@ -188,6 +188,7 @@ ODD_REQUESTS = [
     ("poll-last_id-unicode", "GET", "poll/", {"last_id": "١٢"}, None, None),
     ("poll-room-nul", "GET", "poll/", {"last_id": "0", "room": "a\x00b"}, None, None),
     ("history-page_size-huge", "GET", "history/", {"page_size": "9" * 30}, None, None),
+    ("history-last_id-text", "GET", "history/", {"last_id": "abc"}, None, None),
     ("history-bad-cursor", "GET", "history/", {"direction": "5", "last_pk": "x"}, None, None),
     ("history-negative-cursor", "GET", "history/", {"direction": "0", "last_pk": "-1"}, None, None),
     ("history-item-text", "GET", "history/abc/", {}, None, None),

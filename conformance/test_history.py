@@ -95,7 +95,7 @@ def test_history_ignores_a_non_integer_last_id(api: ChannelApi, world: World, ch
     expect.check(_ids(reply) == ids[::-1], "200, unfiltered", reply)
 
 
-@pytest.mark.requirement("HIST-007")
+@pytest.mark.requirement("HIST-007", "HIST-009")
 def test_history_page_size_and_next(api: ChannelApi, world: World, chat: str) -> None:
     _publish_many(api, world, chat, 5)
     reply = api.history(chat, world.admin, page_size=2)

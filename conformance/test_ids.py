@@ -96,8 +96,11 @@ def test_ids_under_concurrent_publishers(
 
 @pytest.mark.requirement("ID-004")
 def test_first_message_of_a_new_instance_has_id_1(
-    provisioner: Provisioner, client: Any, target: Any
+    provisioner: Provisioner, client: Any, api: ChannelApi, world: World, chat: str
 ) -> None:
+    """Messages already exist in another instance: the new instance's sequence still starts
+    at 1 (ids are not drawn from one sequence shared by every instance)."""
+    api.published(chat, world.admin, {"elsewhere": "first"})
     instance = provisioner.create_instance()
     try:
         channel = provisioner.create_channel(instance, custom_publish=True)

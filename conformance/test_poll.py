@@ -62,44 +62,6 @@ def test_poll_walks_stored_messages_one_by_one(api: ChannelApi, world: World, ch
         last_id = _message_id(reply, wanted, f"one message per poll, after {last_id}")["id"]
 
 
-@pytest.mark.requirement("POLL-003", "ID-002")
-def test_poll_walk_sees_each_message_once_while_publishing(
-    api: ChannelApi, world: World, chat: str
-) -> None:
-    """A poller following last_id sees every message exactly once, in order, while a publisher
-    keeps publishing."""
-    start = api.published(chat, world.admin, {"n": "start"})["id"]
-    published: list[int] = []
-
-    def publisher() -> None:
-        for n in range(WALK_MESSAGES):
-            published.append(api.published(chat, world.admin, {"n": n})["id"])
-            time.sleep(0.005 * (n % 3))
-
-    thread = threading.Thread(target=publisher)
-    thread.start()
-    seen: list[int] = []
-    last_id = start
-    deadline = time.monotonic() + api.wait_timeout * 2
-    try:
-        while len(seen) < WALK_MESSAGES and time.monotonic() < deadline:
-            reply = api.poll(chat, world.admin, last_id=last_id, timeout=api.wait_timeout)
-            if reply.status == 204:
-                continue
-            expect.status(reply, 200)
-            message_id = expect.body_of(reply).get("id")
-            expect.check(
-                isinstance(message_id, int) and message_id > last_id,
-                f"an id above last_id {last_id}",
-                reply,
-            )
-            seen.append(message_id)
-            last_id = message_id
-    finally:
-        thread.join()
-    expect.check(seen == published, f"each of {published} once and in order, got {seen}", None)
-
-
 @pytest.mark.requirement("POLL-004")
 def test_poll_without_last_id_waits_for_a_new_message(
     api: ChannelApi, world: World, chat: str
@@ -302,3 +264,42 @@ def test_stored_delivery_has_no_x_last_id(api: ChannelApi, world: World, chat: s
     reply = api.poll(chat, world.admin, last_id=first - 1)
     expect.status(reply, 200)
     expect.check("X-Last-Id" not in reply.headers, "no X-Last-Id header", reply)
+
+
+@pytest.mark.requirement("POLL-003", "ID-002")
+def test_poll_walk_sees_each_message_once_while_publishing(
+    api: ChannelApi, world: World, chat: str
+) -> None:
+    """A poller following last_id sees every message exactly once, in order, while a publisher
+    keeps publishing. Last in the module: it needs catch-up and wake-ups alike, so the focused
+    checks above are the first to fail when one of them is broken."""
+    start = api.published(chat, world.admin, {"n": "start"})["id"]
+    published: list[int] = []
+
+    def publisher() -> None:
+        for n in range(WALK_MESSAGES):
+            published.append(api.published(chat, world.admin, {"n": n})["id"])
+            time.sleep(0.005 * (n % 3))
+
+    thread = threading.Thread(target=publisher)
+    thread.start()
+    seen: list[int] = []
+    last_id = start
+    deadline = time.monotonic() + api.wait_timeout * 2
+    try:
+        while len(seen) < WALK_MESSAGES and time.monotonic() < deadline:
+            reply = api.poll(chat, world.admin, last_id=last_id, timeout=api.wait_timeout)
+            if reply.status == 204:
+                continue
+            expect.status(reply, 200)
+            message_id = expect.body_of(reply).get("id")
+            expect.check(
+                isinstance(message_id, int) and message_id > last_id,
+                f"an id above last_id {last_id}",
+                reply,
+            )
+            seen.append(message_id)
+            last_id = message_id
+    finally:
+        thread.join()
+    expect.check(seen == published, f"each of {published} once and in order, got {seen}", None)

@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,15 +47,23 @@ class Setup:
         return label
 
 
-def setup_for(requirement_id: str) -> Setup:
-    """The setup whose run checks ``requirement_id``: platform requirements need the platform
-    profile (and the mock's platform mode); throttling needs a rate limit on both sides, which
-    would throttle the other checks too, so that run keeps the throttling checks only."""
+def setup_for(requirement_id: str, whole_suite: bool = False) -> Setup:
+    """The setup of a run that checks ``requirement_id``: only that requirement's checks, or
+    with ``whole_suite`` every check. Platform requirements need the platform profile (and the
+    mock's platform mode); throttling needs a rate limit on both sides, which would throttle
+    the other checks too, so a throttling run keeps the throttling checks only."""
     profile = spec.requirements()[requirement_id]["profile"]
     if requirement_id.startswith("THR-"):
         limit = str(RATE_LIMIT)
         return Setup(profile, ("--throttle", limit), ("--rate-limit", limit), (requirement_id,))
-    return Setup(profile)
+    return Setup(profile, only=() if whole_suite else (requirement_id,))
+
+
+def clean_setups(requirement_ids: Iterable[str]) -> list[Setup]:
+    """The setups a run without faults must pass in, so that a fault run failing in one of
+    them is the fault's doing: the whole suite in each profile, throttled runs as they are."""
+    setups = {setup_for(i, whole_suite=True) for i in requirement_ids}
+    return sorted(setups, key=lambda setup: setup.name)
 
 
 @dataclass(frozen=True)
@@ -110,9 +118,10 @@ def _failed_tests(report: dict[str, Any]) -> tuple[FailedTest, ...]:
     )
 
 
-def run_suite(faults: Sequence[str], setup: Setup, report_dir: Path) -> SuiteRun:
-    """Start the mock with ``faults``, run the suite against it, stopping at its first failure,
-    and read the verdict from report.json."""
+def run_suite(faults: Sequence[str], setup: Setup, report_dir: Path,
+              stop_at_first: bool = True) -> SuiteRun:
+    """Start the mock with ``faults``, run the suite against it (stopping at its first failure
+    unless told otherwise) and read the verdict from report.json."""
     compat = "platform" if setup.profile == "platform" else "strict"
     options = [*setup.mock_options]
     for name in faults:
@@ -120,13 +129,15 @@ def run_suite(faults: Sequence[str], setup: Setup, report_dir: Path) -> SuiteRun
     started = time.monotonic()
     mock = launch.start(random_key("account"), compat, options)
     command = [
-        sys.executable, "-m", "pytest", str(SUITE), "-x", "-q", "-p", "no:xdist",
+        sys.executable, "-m", "pytest", str(SUITE), "-q", "-p", "no:xdist",
         "--target-url", mock.url, "--account-key", mock.account_key,
         "--poll-timeout", f"{POLL_TIMEOUT:g}", "--profile", setup.profile,
         "--report-dir", str(report_dir), *setup.suite_options,
     ]  # fmt: skip
     if setup.only:
         command += ["--requirement", ",".join(setup.only)]
+    if stop_at_first:
+        command.append("-x")
     try:
         done = subprocess.run(
             command, cwd=ROOT, env=_clean_environment(), capture_output=True, text=True,
