@@ -209,7 +209,7 @@ def build_ground(provisioner: Provisioner) -> Ground:
     )
     messages = [provisioner.publish(instance, chat, {"n": n})["id"] for n in range(3)]
     messages += [provisioner.publish(instance, rooms, {"n": 0}, room="lobby")["id"]]
-    data_class = "fuzz_items"
+    data_class = "fuzz_items"  # a target without data objects answers 404s here: no finding
     client.post(
         f"{instance.paths.instance_root}classes/",
         admin,
@@ -238,7 +238,8 @@ def build_ground(provisioner: Provisioner) -> Ground:
 
 
 class Sender:
-    """Sends generated cases as one caller, with a bounded wait for polls."""
+    """Sends generated cases to the target, each as a given caller, with a bounded wait for
+    polls."""
 
     def __init__(self, client: Client, provisioner: Provisioner, settings: Settings) -> None:
         self.base_url = client.base_url

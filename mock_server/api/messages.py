@@ -90,8 +90,8 @@ def publish_message(call: Call, who: Principal, name: str) -> Response:
     data = call.data("publish-request.json")
     payload = decode_payload(data.get("payload"))
     given_room = data.get("room")
-    if faults.active("publish-room-untrimmed"):
-        given_room = call.body.data().get("room")
+    if faults.active("publish-room-untrimmed") and isinstance(call.body.data().get("room"), str):
+        given_room = call.body.data()["room"]
     room = index_room(channel, given_room)
     notify_room = data["room"] if room is not None and call.mock.config.platform else room
     metadata = dict(MESSAGE_METADATA)
