@@ -144,3 +144,10 @@ def test_an_accepted_invalid_body_breaks_gen_006() -> None:
     draw()
     assert drawn, "no generated case with only an invalid body"
     assert "GEN-006" in problems(drawn[0], answer(drawn[0], 201, MESSAGE))
+
+
+@pytest.mark.parametrize(("length", "finding"), [(9000, False), (100, True)])
+def test_a_414_is_a_finding_only_for_a_short_request_target(length: int, finding: bool) -> None:
+    sent = case("pollChannel", path_parameters=PATHS, query={"last_id": "1" * length})
+    found = problems(sent, answer(sent, 414, b""))
+    assert ("GEN-003" in found) is finding
