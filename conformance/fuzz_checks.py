@@ -51,17 +51,17 @@ SUBSET_PARAMETERS = ("fields", "excluded_fields")
 URI_LIMIT = 8000
 JSON_TYPE = re.compile(r"^application/json\s*(;\s*charset=utf-8\s*)?$", re.IGNORECASE)
 STATE_CONFLICTS = tuple(
-    re.compile(pattern)
+    re.compile(pattern, re.DOTALL)
     for pattern in (
-        r"^This field must be unique\.$",
-        r'^Invalid pk ".*" - object does not exist\.$',
-        r"^Object with name=.* does not exist\.$",
-        r"^User is already a part of that group\.$",
-        r"^User's group count exceeded \(\d+\)\.$",
-        r"^Instance count exceeded \(\d+\)\.$",
-        r"^This field is required for channels with separate rooms\.$",
-        r"^Channel room field is required for channels with separate rooms\.$",
-        r"^Expected WebSocket connection\.$",
+        r"This field must be unique\.",
+        r'Invalid pk ".*" - object does not exist\.',
+        r"Object with name=.* does not exist\.",
+        r"User is already a part of that group\.",
+        r"User's group count exceeded \(\d+\)\.",
+        r"Instance count exceeded \(\d+\)\.",
+        r"This field is required for channels with separate rooms\.",
+        r"Channel room field is required for channels with separate rooms\.",
+        r"Expected WebSocket connection\.",
     )
 )
 CHECK_NAMES = {
@@ -171,7 +171,7 @@ def state_conflict(response: Response) -> bool:
     except ValueError:
         return False
     return bool(messages) and all(
-        any(p.match(m) for p in STATE_CONFLICTS) for m in messages
+        any(p.fullmatch(m) for p in STATE_CONFLICTS) for m in messages
     )
 
 

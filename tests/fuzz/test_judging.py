@@ -151,3 +151,9 @@ def test_a_414_is_a_finding_only_for_a_short_request_target(length: int, finding
     sent = case("pollChannel", path_parameters=PATHS, query={"last_id": "1" * length})
     found = problems(sent, answer(sent, 414, b""))
     assert ("GEN-003" in found) is finding
+
+
+def test_a_state_conflict_may_quote_any_value() -> None:
+    sent = case("createDataObject", path_parameters={"instance": "inst", "class": "items"})
+    body = {"channel": ["Object with name=a\nb does not exist."]}
+    assert state_conflict(answer(sent, 400, body))
