@@ -9,7 +9,7 @@ from typing import Any
 import hypothesis
 import pytest
 import requests
-from schemathesis import Case, Response
+from schemathesis import Case, GenerationMode, Response
 from schemathesis.core.parameters import ParameterLocation
 
 from conformance import fuzz
@@ -121,7 +121,7 @@ def test_the_spec_validators_decide_what_input_is_valid(
 def test_an_accepted_invalid_body_breaks_gen_006() -> None:
     """A generated case whose body is the invalid part (and really invalid), answered 201."""
     strategy = fuzz.operations()["publishMessage"].as_strategy(
-        fuzz.GenerationMode.NEGATIVE, path_parameters=PATHS
+        GenerationMode.NEGATIVE, path_parameters=PATHS
     )
     drawn: list[Case] = []
 
