@@ -85,8 +85,6 @@ class Principal:
             return {}
         if self.user is not None:
             return {"api_key": self.api_key.id, "user": self.user.id}
-        if faults.active("api-key-author-is-the-key"):
-            return {"api_key": self.api_key.key}
         return {"api_key": self.api_key.id}
 
 

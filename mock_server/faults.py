@@ -87,20 +87,21 @@ _FAULTS = (
     # PUB
     Fault("publish-limit-off-by-one", "PUB-002",
           "The size gate refuses a body of exactly 65536 bytes (>= instead of >)."),
-    Fault("payload-string-kept", "PUB-004",
-          "A payload sent as a string holding JSON is stored as that string instead of the "
-          "decoded object."),
-    Fault("absent-payload-null", "PUB-005",
-          "A publish without payload stores payload null instead of {}."),
+    Fault("payload-string-dropped", "PUB-004",
+          "Only a JSON object is taken as the payload: one sent as a string holding JSON is "
+          "dropped and the message gets payload {}."),
     Fault("publish-metadata-from-body", "PUB-015",
           "The message is built from the whole body, so a metadata key in the body overrides "
           "the server's metadata."),
+    Fault("payload-latin1-column", "PUB-016",
+          "The payload goes through a latin-1 column, so characters outside latin-1 come back "
+          "as '?'."),
     Fault("publish-room-untrimmed", "PUB-017",
           "The room is validated trimmed but stored as sent, surrounding spaces included."),
     # MSG
-    Fault("api-key-author-is-the-key", "MSG-005",
-          "A message published with an API key names the key string as its author instead of "
-          "the key's id."),
+    Fault("ignore-acl-author-is-admin", "MSG-005",
+          "An ignore_acl key acts for the instance's owner, so its messages get the admin as "
+          "author instead of the key."),
     Fault("links-use-url-channel-name", "MSG-007",
           "The publish answer's link spells the channel as the request URL did, not as stored "
           "(lowercase)."),
@@ -118,8 +119,9 @@ _FAULTS = (
           "A poll with last_id returns the message whose id equals last_id (>= instead of >)."),
     Fault("poll-not-waiting", "POLL-004",
           "A poll with nothing to return answers 204 at once instead of waiting."),
-    Fault("poll-timeout-200", "POLL-005",
-          "A poll that times out answers 200 with an empty JSON object instead of 204."),
+    Fault("poll-timeout-answers-newest", "POLL-005",
+          "A poll that times out answers 200 with the newest stored message of its channel "
+          "(room) instead of 204."),
     Fault("poll-woken-at-timeout", "POLL-006",
           "A poll with last_id sleeps for the whole poll timeout and then looks for a message, "
           "so a publish does not wake it."),

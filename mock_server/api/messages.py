@@ -6,6 +6,7 @@ its own viewset, which looks the channel up before it authenticates the caller.
 
 from __future__ import annotations
 
+import json
 import time
 from functools import lru_cache
 from typing import Any
@@ -40,11 +41,11 @@ MESSAGE_METADATA = {"type": "message"}
 def decode_payload(value: Any) -> dict[str, Any]:
     """The payload to store: absent or ``""`` is ``{}``, a JSON string is decoded (the schema
     has already checked that it decodes to an object)."""
-    if value is None and faults.active("absent-payload-null"):
-        return None
     if value is None or value == "":
         return {}
-    if isinstance(value, str) and not faults.active("payload-string-kept"):
+    if isinstance(value, str) and faults.active("payload-string-dropped"):
+        return {}
+    if isinstance(value, str):
         try:
             return parse_json(value)
         except BodyParseError as exc:
@@ -89,6 +90,9 @@ def publish_message(call: Call, who: Principal, name: str) -> Response:
     check_custom_publish(call, who, channel)
     data = call.data("publish-request.json")
     payload = decode_payload(data.get("payload"))
+    if faults.active("payload-latin1-column"):
+        column = json.dumps(payload, ensure_ascii=False).encode("latin-1", "replace")
+        payload = json.loads(column.decode("latin-1"))
     given_room = data.get("room")
     if faults.active("publish-room-untrimmed") and isinstance(call.body.data().get("room"), str):
         given_room = call.body.data()["room"]
@@ -97,7 +101,10 @@ def publish_message(call: Call, who: Principal, name: str) -> Response:
     metadata = dict(MESSAGE_METADATA)
     if faults.active("publish-metadata-from-body") and isinstance(data.get("metadata"), dict):
         metadata.update(data["metadata"])
-    message = call.store.publish(call.inst, channel, room, notify_room, CUSTOM, who.author(),
+    author = who.author()
+    if who.ignores_acl and who.user is None and faults.active("ignore-acl-author-is-admin"):
+        author = {"admin": call.inst.owner_id}
+    message = call.store.publish(call.inst, channel, room, notify_room, CUSTOM, author,
                                  metadata, payload)
     link_name = name if faults.active("links-use-url-channel-name") else channel.name
     return json_response(message_json(message, call.base, link_name), status=201)
@@ -145,8 +152,10 @@ def long_poll(call: Call, channel: Channel, room: str | None, last_id: int | Non
         if stored is not None:
             return json_response(message_json(stored))
     message = wait_for_message(call, channel, room, last_id)
-    if message is None and faults.active("poll-timeout-200"):
-        return offloaded_response({})
+    if message is None and faults.active("poll-timeout-answers-newest"):
+        newest = call.store.messages(call.inst, channel, room, min_id=None, max_id=None,
+                                     ascending=False, limit=1)
+        message = newest[0] if newest else None
     if message is None:
         return offloaded_response(None, status=204)
     return offloaded_response(rendered_message(message), {"X-Last-Id": str(message.id)})
