@@ -228,7 +228,7 @@ def test_poll_is_not_woken_by_another_channel(
 
 
 @pytest.mark.needs_poll_timeout
-@pytest.mark.requirement("POLL-017")
+@pytest.mark.requirement("POLL-017", "POLL-005")
 def test_poll_times_out_despite_traffic_on_another_channel(
     api: ChannelApi, world: World, chat: str, new_channel: Any
 ) -> None:

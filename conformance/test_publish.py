@@ -189,7 +189,7 @@ def test_separate_rooms_publish_needs_a_room(api: ChannelApi, world: World, room
             "application/x-www-form-urlencoded",
             "payload=%7B%22f%22%3A%201%7D",
             id="form",
-            marks=pytest.mark.requirement("PUB-013"),
+            marks=pytest.mark.requirement("PUB-013", "PUB-004"),
         ),
         pytest.param(
             "text/plain",

@@ -58,7 +58,7 @@ def test_poll_is_not_woken_by_another_room(api: ChannelApi, world: World, rooms:
 
 
 @pytest.mark.needs_poll_timeout
-@pytest.mark.requirement("ROOM-002")
+@pytest.mark.requirement("ROOM-002", "POLL-005")
 def test_poll_times_out_despite_traffic_in_another_room(
     api: ChannelApi, world: World, rooms: str
 ) -> None:
