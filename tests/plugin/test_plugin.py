@@ -6,22 +6,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from conformance import launch
 from conformance.provision import random_key
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[launch.EmbeddedMock]:
-    server = launch.start(random_key("account"), "strict")
-    yield server
-    server.stop()
 
 
 def pytest_run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -8,28 +8,18 @@ import json
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import xmlschema
 
 import conformance
-from conformance import launch
 from conformance.provision import random_key
 from tests.reports.breaking_proxy import breaking_proxy
 from tests.reports.browser import Page, render
 
 SUITE_MODULE = Path(conformance.__file__).with_name("test_publish.py")
 XSD = Path(__file__).with_name("junit.xsd")
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[launch.EmbeddedMock]:
-    server = launch.start(random_key("account"), "strict")
-    yield server
-    server.stop()
 
 
 def run_suite(url: str, account_key: str, report_dir: Path) -> tuple[int, dict[str, Any], str]:
