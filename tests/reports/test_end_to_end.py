@@ -22,9 +22,9 @@ SUITE_MODULE = Path(conformance.__file__).with_name("test_publish.py")
 XSD = Path(__file__).with_name("junit.xsd")
 
 
-def run_suite(url: str, account_key: str, report_dir: Path) -> tuple[int, dict[str, Any], str]:
-    """Run the publish checks against ``url``; returns exit code, report.json and stdout."""
-    done = subprocess.run(
+def pytest_child(url: str, account_key: str, report_dir: Path) -> subprocess.CompletedProcess[str]:
+    """The publish checks run against ``url`` in a fresh pytest, as a user runs them."""
+    return subprocess.run(
         [
             sys.executable,
             "-m",
@@ -46,6 +46,11 @@ def run_suite(url: str, account_key: str, report_dir: Path) -> tuple[int, dict[s
         timeout=600,
         cwd=report_dir.parent,
     )
+
+
+def run_suite(url: str, account_key: str, report_dir: Path) -> tuple[int, dict[str, Any], str]:
+    """Run the publish checks against ``url``; returns exit code, report.json and stdout."""
+    done = pytest_child(url, account_key, report_dir)
     document = json.loads((report_dir / "report.json").read_text())
     return done.returncode, document, done.stdout
 
@@ -109,26 +114,7 @@ def test_an_unreachable_target_is_exit_2(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            str(SUITE_MODULE),
-            "-p",
-            "no:cacheprovider",
-            "--target-url",
-            f"http://127.0.0.1:{port}",
-            "--account-key",
-            random_key("account"),
-            "--report-dir",
-            str(tmp_path / "reports"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
-    )
+    done = pytest_child(f"http://127.0.0.1:{port}", random_key("account"), tmp_path / "reports")
     assert done.returncode == 2
     assert "cannot be reached" in done.stderr + done.stdout
     assert not (tmp_path / "reports").exists()
