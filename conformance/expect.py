@@ -24,6 +24,15 @@ EXCERPT = 600
 _current: list[str] = []
 
 
+class RequirementBroken(AssertionError):
+    """A failed assertion, carrying the ids of exactly the requirements it found broken, so the
+    verdict fails those and no other requirement the check is marked with."""
+
+    def __init__(self, message: str, requirements: Iterable[str]) -> None:
+        super().__init__(message)
+        self.requirements = tuple(requirements)
+
+
 def set_current(ids: Iterable[str]) -> None:
     """The running check's requirement ids: the default for assertions that name none."""
     _current[:] = list(ids)
@@ -66,7 +75,7 @@ def fail(
     lines.append(f"expected: {expected}")
     if reply is not None:
         lines.append(describe(reply))
-    raise AssertionError("\n".join(lines))
+    raise RequirementBroken("\n".join(lines), ids)
 
 
 def check(

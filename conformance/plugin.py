@@ -3,7 +3,8 @@ target (a given URL or the bundled mock), profile filtering, xdist wiring and re
 
 Report contract (read by conformance/report.py): every test report carries
 ``("requirements", "<ids>")`` in ``user_properties``; a failed one also ``("exchanges", [...])``
-(the test's last HTTP exchanges) and any test may add ``("measurements", {name: number})``.
+(the test's last HTTP exchanges) and, when an assertion named the requirements it found broken,
+``("broken", "<ids>")``; any test may add ``("measurements", {name: number})``.
 """
 
 from __future__ import annotations
@@ -340,6 +341,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
         report.user_properties.append(("measurements", dict(measurements)))
     if report.failed:
         report.user_properties.append(("exchanges", item.config.stash[STATE].log.exchanges()))
+        if call.excinfo is not None and isinstance(call.excinfo.value, expect.RequirementBroken):
+            report.user_properties.append(("broken", " ".join(call.excinfo.value.requirements)))
 
 
 def record_measurement(item: pytest.Item, name: str, value: float) -> None:
