@@ -83,6 +83,9 @@ def build_world(provisioner: Provisioner, instance: Instance) -> World:
     group = provisioner.create_group(instance)
     member = provisioner.create_user(instance)
     provisioner.add_member(instance, group, member)
+    invalid_key, invalid_user_key = random_key("api"), random_key("api")
+    provisioner.client.secrets.add(invalid_key, "made-up key")
+    provisioner.client.secrets.add(invalid_user_key, "made-up key")
     return World(
         instance=instance,
         ignore_acl=provisioner.create_api_key(instance, ignore_acl=True),
@@ -91,8 +94,8 @@ def build_world(provisioner: Provisioner, instance: Instance) -> World:
         group=group,
         member=member,
         non_member=provisioner.create_user(instance),
-        invalid_key=random_key("api"),
-        invalid_user_key=random_key("api"),
+        invalid_key=invalid_key,
+        invalid_user_key=invalid_user_key,
     )
 
 
@@ -104,7 +107,7 @@ def target(request: pytest.FixtureRequest) -> plugin.Target:
 
 @pytest.fixture(scope="session")
 def client(request: pytest.FixtureRequest, target: plugin.Target) -> Client:
-    return Client(target.url, target.auth_style, request.config.stash[plugin.STATE].log)
+    return plugin.client_for(request.config)
 
 
 @pytest.fixture(scope="session")

@@ -37,14 +37,16 @@ from schemathesis import Case, GenerationMode, Response
 from schemathesis.core.parameters import ParameterLocation
 
 import spec
-from conformance.client import ANONYMOUS, Client, Principal
+from conformance.client import ANONYMOUS, Client, DeadlinePassed, Principal
 from conformance.fuzz_checks import Findings, judge
 from conformance.provision import Instance, Provisioner
 
 DEFAULT_EXAMPLES = 12
 POLL_WAIT = 0.3
 REMOTE_POLL_WAIT = 2.0
-REQUEST_TIMEOUT = 15.0
+REQUEST_FIELDS = frozenset(
+    {"method", "url", "headers", "params", "cookies", "json", "data", "files"}
+)
 STATEFUL_STEPS = 8
 MOCK_ONLY = "mock-only"
 POLL = "pollChannel"
@@ -242,28 +244,38 @@ class Sender:
     polls."""
 
     def __init__(self, client: Client, provisioner: Provisioner, settings: Settings) -> None:
-        self.base_url = client.base_url
-        self.auth_style = client.auth_style
+        self.client = client
         self.provisioner = provisioner
         self.settings = settings
-        self.session = requests.Session()
 
     def send(self, case: Case, caller: Principal) -> Response | None:
-        """The target's answer, or None for a poll that is still waiting."""
+        """The target's answer, or None for a poll that is still waiting. The suite's client
+        sends it, with its deadlines, re-sends and 429 handling."""
         for name in KEY_HEADERS:
             case.headers.pop(name, None)
         poll = case.operation.definition.raw.get("operationId") == POLL
+        serialized = case.as_transport_kwargs(
+            base_url=self.client.base_url, headers=caller.auth_headers(self.client.auth_style)
+        )
+        prepared = requests.Request(
+            **{k: v for k, v in serialized.items() if k in REQUEST_FIELDS}
+        ).prepare()
         try:
-            response = case.call(
-                base_url=self.base_url,
-                session=self.session,
-                headers=caller.auth_headers(self.auth_style),
-                timeout=self.settings.poll_wait if poll else REQUEST_TIMEOUT,
+            reply = self.client.send(
+                prepared, caller.label, self.settings.poll_wait if poll else None
             )
-        except requests.Timeout:
+        except DeadlinePassed:
             if poll:
                 return None
             raise
+        response = Response(
+            status_code=reply.status,
+            headers={name: [value] for name, value in reply.headers.items()},
+            content=reply.body,
+            request=prepared,
+            elapsed=reply.elapsed_ms / 1000,
+            verify=True,
+        )
         self._forget_created_instance(case, response)
         return response
 
@@ -278,9 +290,7 @@ class Sender:
             self.provisioner.delete_instance(Instance(name, self.provisioner.admin, True))
 
 
-def _path_variants(
-    operation: schemathesis.APIOperation, ground: Ground
-) -> list[dict[str, Any]]:
+def _path_variants(operation: schemathesis.APIOperation, ground: Ground) -> list[dict[str, Any]]:
     """Fixed path parameters to generate with: every combination of real values, and the
     instance alone (the other parameters generated)."""
     names = [p.name for p in operation.path_parameters]

@@ -12,14 +12,24 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
-from dataclasses import asdict, dataclass
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conformance import expect, fuzz, launch
-from conformance.client import Client, ExchangeLog, TargetSilent
+from conformance.client import (
+    Client,
+    ExchangeLog,
+    Policy,
+    TargetSilent,
+    TargetUnusable,
+    TransportStats,
+)
+from conformance.masking import Secrets
 from conformance.provision import Provisioner, ProvisionError, random_key
 from conformance.requirements import applicability, catalogue
 
@@ -28,6 +38,13 @@ pytest_plugins = ["conformance.fixtures"]
 PACKAGE_DIR = Path(__file__).resolve().parent
 WORKER_INPUT = "channels_conformance_target"
 MEASUREMENTS = pytest.StashKey[dict[str, float]]()
+WORKER_STATS = "channels_transport"
+RATE_MARGIN = 0.9  # keep this share of --rate-limit, so clock drift stays under the limit
+PROBE_REQUESTS = 4
+# A whole default run sends about this many requests (measured against the bundled mock).
+REQUESTS_PER_RUN = 6000
+LONG_RUN_WARNING_S = 300.0
+MAX_DURATION_PREFIX = "not run: the run reached --max-duration"
 
 
 @dataclass
@@ -44,6 +61,21 @@ class Target:
     profile: str
     auth_style: str
     embedded: bool
+    deadline: float
+    rate_limit: int | None
+    fresh_connections: bool
+    started_at: float  # wall clock (time.time()) when the controller started the run
+    latency_ms: float | None = None
+
+    def __repr__(self) -> str:  # the account key never shows in a traceback
+        return f"Target(url={self.url!r}, instance={self.instance!r}, profile={self.profile!r})"
+
+    def policy(self) -> Policy:
+        """How this process talks to the target: the run's rate limit is shared by the
+        xdist workers, and a target that drops kept-alive connections gets fresh ones."""
+        workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+        rate = self.rate_limit * RATE_MARGIN / max(workers, 1) if self.rate_limit else None
+        return Policy(self.deadline, self.fresh_connections, rate)
 
 
 @dataclass
@@ -51,9 +83,13 @@ class State:
     """Per-process plugin state, kept on config.stash."""
 
     log: ExchangeLog
+    stats: TransportStats = field(default_factory=TransportStats)
+    secrets: Secrets = field(default_factory=Secrets)
     target: Target | None = None
     mock: launch.EmbeddedMock | None = None
     owns_instance: bool = False
+    abort_reason: str | None = None
+    run_estimate_s: float | None = None
 
 
 STATE = pytest.StashKey[State]()
@@ -69,6 +105,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--instance", help="use this existing instance instead of a fresh one")
     group.addoption("--poll-timeout", type=float, help="the target's long-poll timeout in seconds")
+    group.addoption(
+        "--request-timeout",
+        type=float,
+        default=15.0,
+        metavar="S",
+        help="deadline for one whole answer (connect, headers, body) in seconds; a waiting "
+        "poll gets the poll timeout plus 10 s instead (default 15)",
+    )
+    group.addoption(
+        "--max-duration",
+        type=float,
+        default=1200.0,
+        metavar="S",
+        help="stop starting checks after S seconds: the reports are written and the checks "
+        "not reached are counted as not run (default 1200)",
+    )
     group.addoption(
         "--max-wait",
         type=float,
@@ -140,6 +192,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "needs_rate_limit: the check drives the target past its rate limit"
     )
     state = State(ExchangeLog())
+    state.secrets.add(config.getoption("account_key"), "account key")
     config.stash[STATE] = state
     selected_requirements(config)
     if config.getoption("target_url"):
@@ -147,6 +200,7 @@ def pytest_configure(config: pytest.Config) -> None:
     handed = getattr(config, "workerinput", {}).get(WORKER_INPUT)
     if handed:
         state.target = Target(**handed)
+        state.secrets.add(state.target.account_key, "account key")
     elif (
         not hasattr(config, "workerinput")
         and not config.option.collectonly
@@ -174,14 +228,50 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     return 2 * len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist: fold a finished worker's transport figures into the run's."""
+    figures = getattr(node, "workeroutput", {}).get(WORKER_STATS)
+    if figures:
+        node.config.stash[STATE].stats.add(figures)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None and STATE in session.config.stash:
+        workeroutput[WORKER_STATS] = session.config.stash[STATE].stats.as_dict()
+
+
+def transport_info(config: pytest.Config) -> dict[str, Any]:
+    """What the report says about how the target was talked to (re-sends, 429s, latency)."""
+    state = config.stash[STATE]
+    target = state.target
+    return {
+        **state.stats.as_dict(),
+        "latency_ms": target.latency_ms if target else None,
+        "estimated_s": state.run_estimate_s,
+        "max_duration_s": config.getoption("max_duration"),
+        "aborted": state.abort_reason,
+    }
+
+
+def client_for(config: pytest.Config, log: ExchangeLog | None = None) -> Client:
+    """A client of this process for the run's target, counting into the run's figures."""
+    state = config.stash[STATE]
+    target = current_target(config)
+    return Client(
+        target.url, target.auth_style, log or state.log, target.policy(), state.stats, state.secrets
+    )
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if STATE not in config.stash:
         return
     state = config.stash[STATE]
     if state.owns_instance and state.target is not None:
-        client = Client(state.target.url, state.target.auth_style, ExchangeLog())
+        client = client_for(config, ExchangeLog())
         provisioner = Provisioner(client, state.target.account_key)
-        with contextlib.suppress(TargetSilent):
+        with contextlib.suppress(TargetSilent, TargetUnusable):
             client.delete(f"/v1.1/instances/{state.target.instance}/", provisioner.admin)
     if state.mock is not None:
         state.mock.stop()
@@ -215,9 +305,16 @@ def _runs_conformance(config: pytest.Config) -> bool:
     return False
 
 
+def _abort(config: pytest.Config, state: State, message: str) -> None:
+    """Stop the run with one line and exit code 2; the reports still say why."""
+    state.abort_reason = state.secrets.mask(message)
+    pytest.exit(f"channels conformance: {state.abort_reason}", returncode=2)
+
+
 def _establish(config: pytest.Config, state: State) -> None:
-    """Find or start the target, check it answers and accepts the key, and pick the instance.
-    Any failure stops the run with one line and exit code 2."""
+    """Find or start the target, check it answers and accepts the key, pick the instance, and
+    learn how to talk to it (latency, kept-alive connections). Any failure stops the run with
+    one line and exit code 2."""
     url = config.getoption("target_url")
     account_key = config.getoption("account_key")
     profile = config.getoption("profile")
@@ -226,29 +323,34 @@ def _establish(config: pytest.Config, state: State) -> None:
         try:
             state.mock = launch.start(account_key or random_key("account"), profile_compat(profile))
         except launch.LaunchError as exc:
-            pytest.exit(f"channels conformance: {exc}", returncode=2)
+            _abort(config, state, str(exc))
         atexit.register(state.mock.stop)
         url, account_key = state.mock.url, state.mock.account_key
         poll_timeout = launch.EMBEDDED_POLL_TIMEOUT
     elif not account_key:
-        pytest.exit(
-            "channels conformance: --target-url needs --account-key or $CHANNELS_ACCOUNT_KEY",
-            returncode=2,
-        )
-    client = Client(url, config.getoption("auth_style"), ExchangeLog(), timeout=15)
+        _abort(config, state, "--target-url needs --account-key or $CHANNELS_ACCOUNT_KEY")
+    state.secrets.add(account_key, "account key")
+    rate_limit = config.getoption("rate_limit")
+    deadline = config.getoption("request_timeout")
+    policy = Policy(deadline, rate_limit=rate_limit * RATE_MARGIN if rate_limit else None)
+    client = Client(
+        url, config.getoption("auth_style"), ExchangeLog(), policy, state.stats, state.secrets
+    )
     provisioner = Provisioner(client, account_key)
     name = config.getoption("instance")
     try:
         instance = provisioner.use_instance(name) if name else provisioner.create_instance()
-    except TargetSilent as exc:
-        pytest.exit(
-            f"channels conformance: the target {url} cannot be reached: {exc}", returncode=2
-        )
+        latency_ms = _probe(client, provisioner, instance.paths.channels)
+    except (TargetSilent, TargetUnusable) as exc:
+        _abort(config, state, f"the target {url} cannot be reached: {exc}{_url_hint(url)}")
     except ProvisionError as exc:
         refused = exc.reply.status in (401, 403)
         reason = "refuses the account key" if refused else "cannot be used"
-        pytest.exit(f"channels conformance: the target {url} {reason}: {exc}", returncode=2)
+        _abort(config, state, f"the target {url} {reason}: {exc}{_url_hint(url)}")
     state.owns_instance = instance.created_here
+    workers = getattr(config.option, "numprocesses", None)
+    workers = workers if isinstance(workers, int) and workers > 0 else 1
+    state.run_estimate_s = round(REQUESTS_PER_RUN * latency_ms / 1000 / workers, 1)
     state.target = Target(
         url=url,
         account_key=account_key,
@@ -260,7 +362,52 @@ def _establish(config: pytest.Config, state: State) -> None:
         profile=profile,
         auth_style=config.getoption("auth_style"),
         embedded=state.mock is not None,
+        deadline=deadline,
+        rate_limit=rate_limit,
+        fresh_connections=state.stats.fresh_connections,
+        started_at=time.time(),
+        latency_ms=latency_ms,
     )
+
+
+def _probe(client: Client, provisioner: Provisioner, path: str) -> float:
+    """The target's typical answer time in ms, from a few requests on one kept-alive
+    connection; a target that drops them switches the run to one connection per request."""
+    times = []
+    for _ in range(PROBE_REQUESTS):
+        reply = client.get(path, provisioner.admin, params={"page_size": 1})
+        times.append(reply.elapsed_ms)
+    return round(statistics.median(times), 1)
+
+
+def _url_hint(url: str) -> str:
+    """A hint for the commonest mistake: the API prefix in --target-url."""
+    if url.rstrip("/").endswith("/v1.1"):
+        return " (give --target-url without /v1.1: the suite adds the API prefix itself)"
+    return ""
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    """The target's latency, and a warning with an estimate when the run will be long."""
+    if STATE not in config.stash or config.stash[STATE].target is None:
+        return None
+    state = config.stash[STATE]
+    target = state.target
+    assert target is not None
+    lines = [f"channels: target {target.url}, {target.latency_ms:g} ms per answer"]
+    if target.fresh_connections:
+        lines.append(
+            "channels: the target drops requests on kept-alive connections; "
+            "the run opens one connection per request"
+        )
+    estimate = state.run_estimate_s
+    if estimate and estimate > LONG_RUN_WARNING_S:
+        lines.append(
+            f"channels: WARNING: a slow target: a whole run takes about {estimate / 60:.0f} min; "
+            f"checks not started within --max-duration {config.getoption('max_duration'):g} s "
+            "are not run"
+        )
+    return lines
 
 
 def profile_compat(profile: str) -> str:
@@ -327,22 +474,38 @@ def _poll_wait_problem(config: pytest.Config, target: Target | None) -> str | No
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    item.config.stash[STATE].log.clear()
+    state = item.config.stash[STATE]
+    state.log.clear()
     expect.set_current(requirement_ids(item))
+    limit = item.config.getoption("max_duration")
+    if state.target is not None and time.time() - state.target.started_at > limit:
+        pytest.skip(f"{MAX_DURATION_PREFIX} {limit:g} s")
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
+    state = item.config.stash[STATE]
     report.user_properties.append(("requirements", " ".join(requirement_ids(item))))
     measurements = item.stash.get(MEASUREMENTS, None)
     if measurements and call.when == "call":
         report.user_properties.append(("measurements", dict(measurements)))
-    if report.failed:
-        report.user_properties.append(("exchanges", item.config.stash[STATE].log.exchanges()))
-        if call.excinfo is not None and isinstance(call.excinfo.value, expect.RequirementBroken):
-            report.user_properties.append(("broken", " ".join(call.excinfo.value.requirements)))
+    if report.failed and call.excinfo is not None:
+        error = call.excinfo.value
+        report.user_properties.append(("exchanges", state.log.exchanges()))
+        if isinstance(error, expect.RequirementBroken):
+            report.user_properties.append(("broken", " ".join(error.requirements)))
+        if isinstance(error, TargetUnusable):
+            report.user_properties.append(("unusable", str(error)))
+        if isinstance(error, AssertionError | TargetUnusable) and _default_tb(item.config):
+            # the evidence is in the message: the frames of the test, not of urllib3
+            report.longrepr = item._repr_failure_py(call.excinfo, style="short")
+    state.secrets.mask_report(report)
+
+
+def _default_tb(config: pytest.Config) -> bool:
+    return config.getoption("tbstyle", "auto") == "auto"
 
 
 def record_measurement(item: pytest.Item, name: str, value: float) -> None:

@@ -1,5 +1,5 @@
 """Creates what the checks need (instance, API keys, users, groups, memberships, channels) through
-the public API only (reference §3), so the suite runs unchanged against any implementation."""
+the public API only, so the suite runs unchanged against any implementation."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def unique_name(prefix: str = "c") -> str:
 
 
 def random_key(kind: str) -> str:
-    """A well-formed key nobody issued. The last hex digit's parity tells the kind (§2.2):
+    """A well-formed key nobody issued. The last hex digit's parity tells the kind:
     even for an account key, odd for an instance API key."""
     body = secrets.token_hex(20)[:39]
     last = secrets.choice("13579bdf" if kind == "api" else "02468ace")
@@ -47,7 +47,7 @@ def _created(reply: Reply, what: str, status: int = 201) -> dict[str, Any]:
 @dataclass(frozen=True)
 class ApiKey:
     id: int
-    key: str
+    key: str = field(repr=False)
 
     def principal(self, label: str) -> Principal:
         return Principal(label, self.key)
@@ -57,7 +57,7 @@ class ApiKey:
 class User:
     id: int
     username: str
-    user_key: str
+    user_key: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,7 @@ class Provisioner:
             f"create an API key {flags}",
         )
         instance.resources.append(f"{instance.paths.instance_root}api_keys/{body['id']}/")
+        self.client.secrets.add(body["api_key"], "API key")
         return ApiKey(body["id"], body["api_key"])
 
     def create_user(self, instance: Instance) -> User:
@@ -136,6 +137,7 @@ class Provisioner:
             "create a user",
         )
         instance.resources.append(f"{instance.paths.instance_root}users/{body['id']}/")
+        self.client.secrets.add(body["user_key"], "user key")
         return User(body["id"], body.get("username", username), body["user_key"])
 
     def create_group(self, instance: Instance) -> Group:

@@ -8,7 +8,8 @@ import re
 import shlex
 from typing import Any
 
-ACCOUNT_KEY_REFERENCE = "${CHANNELS_ACCOUNT_KEY}"
+from conformance.masking import ACCOUNT_KEY_REFERENCE
+
 # How conformance/client.py marks a body it cut to an excerpt: "... (65537 chars)" at the end.
 CUT_BODY = re.compile(r"\.\.\. \((\d+) chars\)\Z")
 # Headers that curl writes itself; repeating them would only get in the reader's way.

@@ -1,4 +1,4 @@
-"""Throttling (reference §11), opt-in with --rate-limit N: a burst past the per-instance limit
+"""Throttling, opt-in with --rate-limit N: a burst past the per-instance limit
 is answered 429 with Retry-After. It runs in its own instance, so no other check is slowed."""
 
 from __future__ import annotations
@@ -29,12 +29,15 @@ def busy(provisioner: Provisioner) -> Iterator[tuple[Instance, str]]:
 
 
 def burst(client: Client, instance: Instance, channel: str, count: int) -> list[Reply]:
-    """``count`` publishes sent as fast as a few threads can."""
+    """``count`` publishes sent as fast as a few threads can, past the client's own pacing
+    and 429 handling, so the target's 429s are seen as they come."""
     path = instance.paths.publish(channel)
     with ThreadPoolExecutor(BURST_THREADS) as pool:
         return list(
             pool.map(
-                lambda n: client.post(path, instance.admin, json_body={"payload": {"n": n}}),
+                lambda n: client.post(
+                    path, instance.admin, json_body={"payload": {"n": n}}, throttling_check=True
+                ),
                 range(count),
             )
         )
