@@ -4,24 +4,9 @@ separately started mock, from the repository and from any other directory."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 from conformance.provision import random_key
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def pytest_run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run pytest in a fresh process, as a user would."""
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-    )
+from tests.suite_runs import ROOT, pytest_run
 
 
 def test_a_refused_account_key_stops_the_run_with_one_line_and_exit_2(mock, tmp_path):
