@@ -20,6 +20,7 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -218,6 +219,7 @@ class Reply:
     caller: str = ""
     sent_at: float = 0.0
     received_at: float = 0.0
+    throttled: int = 0  # 429 answers waited out before this one
     _json: Any = field(default=None, repr=False)
     _parsed: bool = field(default=False, repr=False)
 
@@ -290,6 +292,7 @@ class Client:
         policy: Policy | None = None,
         stats: TransportStats | None = None,
         secrets: Secrets | None = None,
+        before_send: Callable[[], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.auth_style = auth_style
@@ -297,6 +300,7 @@ class Client:
         self.policy = policy or Policy()
         self.stats = stats or TransportStats()
         self.secrets = secrets or Secrets()
+        self.before_send = before_send  # may stop a request before it leaves (a run's end)
         if self.policy.fresh_connections:
             self.stats.fresh_connections = True
         self.pacer = Pacer(self.policy.rate_limit)
@@ -308,7 +312,15 @@ class Client:
         if session is None:
             session = requests.Session()
             # Only failed connection attempts are retried here: the request never left.
-            retry = Retry(total=2, connect=2, read=False, status=0, other=0, redirect=0)
+            retry = Retry(
+                total=2,
+                connect=2,
+                read=False,
+                status=0,
+                other=0,
+                redirect=0,
+                respect_retry_after_header=False,  # 429s are this client's business
+            )
             adapter = HTTPAdapter(pool_maxsize=32, max_retries=retry)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
@@ -360,10 +372,14 @@ class Client:
         body = prepared.body.encode("utf-8") if isinstance(prepared.body, str) else prepared.body
         deadline = timeout or self.policy.deadline
         waited = 0.0
+        throttled = 0
         while True:
+            if self.before_send is not None:
+                self.before_send()
             if not throttling_check:
                 self.pacer.wait()
             reply = self._exchange(prepared, body, caller, deadline)
+            reply.throttled = throttled
             self.log.add(reply)
             if reply.status != 429 or throttling_check:
                 return reply
@@ -374,6 +390,7 @@ class Client:
                     f"for the target's rate limit (give --rate-limit to keep under it)"
                 )
             self.stats.count(throttled=1, throttled_wait_s=pause)
+            throttled += 1
             waited += pause
             time.sleep(pause)
 
@@ -417,6 +434,8 @@ class Client:
                     raise TargetSilent(self._drop_message(label, method, fresh)) from None
                 self.stats.count(resent=1)
                 continue
+            except requests.RequestException as exc:  # an invalid URL, too many redirects...
+                raise TargetUnusable(f"{label}: {_reason(exc)}") from None
             content = self._read_body(response, label, sent_at + deadline, deadline)
             received_at = time.monotonic()
             return Reply(

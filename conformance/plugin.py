@@ -90,6 +90,7 @@ class State:
     owns_instance: bool = False
     abort_reason: str | None = None
     run_estimate_s: float | None = None
+    phase: str = ""  # the running test's phase: setup, call or teardown
 
 
 STATE = pytest.StashKey[State]()
@@ -260,8 +261,24 @@ def client_for(config: pytest.Config, log: ExchangeLog | None = None) -> Client:
     state = config.stash[STATE]
     target = current_target(config)
     return Client(
-        target.url, target.auth_style, log or state.log, target.policy(), state.stats, state.secrets
+        target.url,
+        target.auth_style,
+        log or state.log,
+        target.policy(),
+        state.stats,
+        state.secrets,
+        before_send=lambda: _stop_when_late(config),
     )
+
+
+def _stop_when_late(config: pytest.Config) -> None:
+    """Past --max-duration a check sends nothing more: it ends as not run. Clean-up in a
+    test's teardown still goes out, so nothing is left behind on the target."""
+    state = config.stash[STATE]
+    limit = config.getoption("max_duration")
+    late = state.target is not None and time.time() - state.target.started_at > limit
+    if late and state.phase in ("setup", "call"):
+        pytest.skip(f"{MAX_DURATION_PREFIX} {limit:g} s")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -477,9 +494,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     state = item.config.stash[STATE]
     state.log.clear()
     expect.set_current(requirement_ids(item))
-    limit = item.config.getoption("max_duration")
-    if state.target is not None and time.time() - state.target.started_at > limit:
-        pytest.skip(f"{MAX_DURATION_PREFIX} {limit:g} s")
+    state.phase = "setup"
+    _stop_when_late(item.config)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    item.config.stash[STATE].phase = "call"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    item.config.stash[STATE].phase = "teardown"
 
 
 @pytest.hookimpl(hookwrapper=True)
