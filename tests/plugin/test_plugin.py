@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 
+from conformance import launch
 from conformance.provision import random_key
-from tests.suite_runs import ROOT, pytest_run
+from tests.suite_runs import CHECKS, ROOT, pytest_run
 
 
 def test_a_refused_account_key_stops_the_run_with_one_line_and_exit_2(mock, tmp_path):
@@ -70,3 +71,20 @@ def test_the_core_profile_reports_platform_checks_as_not_applicable(mock, tmp_pa
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "not applicable: POLL-015: platform profile only" in done.stdout
+
+
+def test_a_failing_run_stopped_by_x_under_xdist_exits_1(tmp_path):
+    faulty = launch.start(random_key("account"), "strict", ["--fault", "payload-string-dropped"])
+    try:
+        done = pytest_run(
+            str(CHECKS / "test_publish.py"),
+            "--target-url", faulty.url, "--account-key", faulty.account_key,
+            "--report-dir", str(tmp_path / "reports"), "-x", "-n", "2",
+            cwd=tmp_path,
+        )  # fmt: skip
+    finally:
+        faulty.stop()
+    assert "stopping after 1 failures" in done.stdout + done.stderr
+    assert done.returncode == 1, done.stdout[-3000:]
+    document = json.loads((tmp_path / "reports" / "report.json").read_text())
+    assert document["exit_status"] == 1
