@@ -5,9 +5,9 @@ After the checks of an ordinary poll, a request carrying ``Sec-WebSocket-Key`` i
 ``101 Web Socket Protocol Handshake``. The session then sends the stored messages after
 ``last_id`` (at most 100, oldest first) and the live ones, each in its own text frame, and ends
 by closing the TCP connection, without a close frame, after the 100th message or once the poll
-timeout has passed since the handshake. A client close frame ends it at once (answered with an
-empty close frame); a ping gets an empty pong; the first client frame draws an empty ping;
-client data frames are ignored.
+timeout has passed since the handshake. A client close frame ends it at once the same way: the
+platform's uWSGI drops the connection without answering it with a close frame (WS-008); a ping
+gets an empty pong; the first client frame draws an empty ping; client data frames are ignored.
 
 The session needs the connection's socket, which gevent's (and Werkzeug's) WSGI servers expose.
 """
@@ -87,8 +87,13 @@ def connection_of(environ: dict[str, Any]) -> tuple[BinaryIO, socket.socket] | N
 class Session:
     """One WebSocket session of a subscription, until its deadline or its 100th message."""
 
-    def __init__(self, store: Store, subscription: Subscription, timeout: float,
-                 render: Callable[[Message], bytes]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        subscription: Subscription,
+        timeout: float,
+        render: Callable[[Message], bytes],
+    ) -> None:
         self.store = store
         self.subscription = subscription
         self.deadline = time.monotonic() + timeout
@@ -108,13 +113,13 @@ class Session:
         return True
 
     def listen(self, reader: BinaryIO) -> None:
-        """Answer the client's control frames until it closes or goes away."""
+        """Answer the client's control frames until it closes or goes away; either ends the
+        session (``run`` then closes the connection, no close frame is sent)."""
         first = True
         try:
             while (received := read_frame(reader)) is not None:
                 opcode, _ = received
                 if opcode == CLOSE:
-                    self.send(frame(CLOSE))
                     break
                 if opcode == PING:
                     self.send(frame(PONG))
@@ -153,12 +158,16 @@ class HandshakeResponse(Response):
     def __init__(self, session: Session, key: str, origin: str | None) -> None:
         super().__init__(status=101)
         self.session = session
-        self.handshake = [("Upgrade", "WebSocket"), ("Connection", "Upgrade"),
-                          ("Sec-WebSocket-Origin", origin or "*"),
-                          ("Sec-WebSocket-Accept", accept_key(key))]
+        self.handshake = [
+            ("Upgrade", "WebSocket"),
+            ("Connection", "Upgrade"),
+            ("Sec-WebSocket-Origin", origin or "*"),
+            ("Sec-WebSocket-Accept", accept_key(key)),
+        ]
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
-                 ) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         write = start_response(STATUS, self.handshake)
         write(b"")
         self.session.run(environ, write)
