@@ -23,6 +23,8 @@ EXCERPT = 600
 
 _current: list[str] = []
 
+Req = str | Iterable[str] | None  # the requirement id(s) an assertion is about
+
 
 class RequirementBroken(AssertionError):
     """A failed assertion, carrying the ids of exactly the requirements it found broken, so the
@@ -66,36 +68,54 @@ def describe(reply: Reply) -> str:
     )
 
 
-def fail(
-    expected: str, reply: Reply | None = None, req: str | Iterable[str] | None = None
-) -> NoReturn:
-    """Fail the check with the requirement, the expectation and the evidence."""
-    ids = [req] if isinstance(req, str) else list(req or _current)
-    lines = [statement(i) for i in ids] or ["(no requirement id)"]
-    lines.append(f"expected: {expected}")
+def _ids(req: Req) -> list[str]:
+    """The ids an assertion names: its ``req``, or the running check's ids when it names none."""
+    return [req] if isinstance(req, str) else list(req or _current)
+
+
+def _broken(findings: list[tuple[list[str], str]], reply: Reply | None) -> NoReturn:
+    """Raise one RequirementBroken for (requirement ids, expectation) findings on one answer:
+    each requirement with what it expected, then what the target did."""
+    ids: list[str] = []
+    lines: list[str] = []
+    for req_ids, expected in findings:
+        lines += [statement(i) for i in req_ids] or ["(no requirement id)"]
+        lines.append(f"expected: {expected}")
+        ids += [i for i in req_ids if i not in ids]
     if reply is not None:
         lines.append(describe(reply))
     raise RequirementBroken("\n".join(lines), ids)
 
 
-def check(
-    condition: Any,
-    expected: str,
-    reply: Reply | None = None,
-    req: str | Iterable[str] | None = None,
-) -> None:
+def fail(expected: str, reply: Reply | None = None, req: Req = None) -> NoReturn:
+    """Fail the check with the requirement, the expectation and the evidence."""
+    _broken([(_ids(req), expected)], reply)
+
+
+def each(reply: Reply | None, conditions: Iterable[tuple[Req, Any, str]]) -> None:
+    """Judge one answer against several requirements, each on its own (requirement, condition,
+    expected) triple, and fail once naming every requirement whose condition does not hold.
+
+    One answer may break several requirements at once (a 500 with an HTML page is neither a
+    documented status nor JSON): each is named, and none that the answer satisfies."""
+    findings = [(_ids(req), expected) for req, condition, expected in conditions if not condition]
+    if findings:
+        _broken(findings, reply)
+
+
+def check(condition: Any, expected: str, reply: Reply | None = None, req: Req = None) -> None:
     """Fail with ``expected`` unless ``condition`` holds."""
     if not condition:
         fail(expected, reply, req)
 
 
-def status(reply: Reply, expected: int, req: str | Iterable[str] | None = None) -> Reply:
+def status(reply: Reply, expected: int, req: Req = None) -> Reply:
     """The reply has exactly this status."""
     check(reply.status == expected, f"status {expected}", reply, req)
     return reply
 
 
-def body_of(reply: Reply, req: str | Iterable[str] | None = None) -> Any:
+def body_of(reply: Reply, req: Req = None) -> Any:
     """The JSON body, or a failure saying it is not JSON."""
     try:
         return reply.json()
@@ -103,9 +123,7 @@ def body_of(reply: Reply, req: str | Iterable[str] | None = None) -> Any:
         fail("a JSON body", reply, req)
 
 
-def json_reply(
-    reply: Reply, expected_status: int, expected_body: Any, req: str | Iterable[str] | None = None
-) -> Any:
+def json_reply(reply: Reply, expected_status: int, expected_body: Any, req: Req = None) -> Any:
     """Exact status and exact JSON body (string vs list shapes matter, reference §1.4)."""
     shown = json.dumps(expected_body, ensure_ascii=False)
     check(
@@ -117,9 +135,7 @@ def json_reply(
     return expected_body
 
 
-def detail(
-    reply: Reply, expected_status: int, text: str, req: str | Iterable[str] | None = None
-) -> None:
+def detail(reply: Reply, expected_status: int, text: str, req: Req = None) -> None:
     """An error reply ``{"detail": text}`` with this status."""
     json_reply(reply, expected_status, {"detail": text}, req)
 
@@ -133,6 +149,26 @@ INSTANCE_NOT_FOUND = "Instance was not found."
 ROOM_REQUIRED = {"room": "This field is required for channels with separate rooms."}
 
 
-def denied(reply: Reply, req: str | Iterable[str] | None = None) -> None:
+def denied(reply: Reply, req: Req = None) -> None:
     """The generic 403 of a failed permission check."""
     detail(reply, 403, PERMISSION_DENIED, req)
+
+
+def timed_out(reply: Reply, elsewhere: dict[str, Any], woken_req: str, where: str) -> None:
+    """A waiting poll that only traffic ``where`` (another channel or room) could have woken
+    answers 204 with an empty body at its timeout (POLL-005). Answered with ``elsewhere``, the
+    message published there, it was woken by it: that breaks ``woken_req`` (POLL-017, ROOM-002),
+    not the timeout rule."""
+    body = reply.json_or_none()
+    woken = reply.status == 200 and isinstance(body, dict) and body.get("id") == elsewhere["id"]
+    each(
+        reply,
+        [
+            (woken_req, not woken, f"not woken by the message published to {where}"),
+            (
+                "POLL-005",
+                woken or (reply.status == 204 and reply.body == b""),
+                "204 with an empty body at the poll timeout",
+            ),
+        ],
+    )

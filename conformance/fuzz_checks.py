@@ -170,9 +170,7 @@ def state_conflict(response: Response) -> bool:
         messages = list(_error_messages(json.loads(response.content)))
     except ValueError:
         return False
-    return bool(messages) and all(
-        any(p.fullmatch(m) for p in STATE_CONFLICTS) for m in messages
-    )
+    return bool(messages) and all(any(p.fullmatch(m) for p in STATE_CONFLICTS) for m in messages)
 
 
 def _json_body_problem(response: Response) -> str | None:

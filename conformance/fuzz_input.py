@@ -72,9 +72,12 @@ def spec_accepts(case: Case, response: Response) -> bool:
     operation_id = case.operation.definition.raw["operationId"]
     parameters = _parameters(operation_id)
     request = response.request
-    query = {name: values[-1] for name, values in parse_qs(
-        urlsplit(request.url or "").query, keep_blank_values=True
-    ).items()}
+    query = {
+        name: values[-1]
+        for name, values in parse_qs(
+            urlsplit(request.url or "").query, keep_blank_values=True
+        ).items()
+    }
     sent = [("path", name, value) for name, value in case.path_parameters.items()]
     sent += [("query", name, value) for name, value in query.items()]
     for location, name, value in sent:

@@ -22,6 +22,8 @@ class TestOutcome:
 
     nodeid: str
     requirements: tuple[str, ...] = ()
+    broken: tuple[str, ...] = ()  # of a failure: the ids its assertion named (none: unknown)
+    unusable: bool = False  # failed because the target could not serve it at all (no verdict)
     outcome: str = ""  # passed | failed | error | skipped | xfailed ("" while nothing ran)
     message: str = ""  # one line: the assertion message or the skip reason
     details: str = ""  # the full failure text (traceback and assertion output)
@@ -35,11 +37,14 @@ class TestOutcome:
         return self.outcome in {"passed", "failed", "error", "xfailed"}
 
 
-def ids_from_properties(properties: list[tuple[str, Any]]) -> tuple[str, ...]:
-    """The requirement ids named by ``("requirements", "ID ID")`` user properties, in order."""
+def ids_from_properties(
+    properties: list[tuple[str, Any]], key: str = "requirements"
+) -> tuple[str, ...]:
+    """The requirement ids named by ``(key, "ID ID")`` user properties, in order: the ids a test
+    is marked with (``requirements``) or those its failed assertion found broken (``broken``)."""
     ids: dict[str, None] = {}
     for name, value in properties:
-        if name == "requirements":
+        if name == key:
             ids.update(dict.fromkeys(str(value).split()))
     return tuple(ids)
 
@@ -76,6 +81,8 @@ def merge_report(outcomes: dict[str, TestOutcome], report: pytest.TestReport) ->
         if report.when != "call":
             test.message = f"error in {report.when}: {test.message}"
         test.details = report.longreprtext
+        test.broken = ids_from_properties(properties, "broken")
+        test.unusable = any(name == "unusable" for name, _ in properties)
     elif hasattr(report, "wasxfail") and report.skipped:
         test.outcome = "xfailed"
         test.message = str(report.wasxfail)

@@ -244,8 +244,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def transport_info(config: pytest.Config) -> dict[str, Any]:
-    """What the report says about how the target was talked to (re-sends, 429s, latency)."""
-    state = config.stash[STATE]
+    """What the report says about how the target was talked to (re-sends, 429s, latency);
+    empty when the suite plugin is not active (a report of other tests)."""
+    state = config.stash.get(STATE, None)
+    if state is None:
+        return {}
     target = state.target
     return {
         **state.stats.as_dict(),

@@ -8,6 +8,7 @@ workers only skip the checks of capabilities the target does not offer.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import shutil
@@ -25,7 +26,13 @@ import spec
 from conformance.baseline import read_baseline, write_baseline
 from conformance.capabilities import areas_not_offered, read_capabilities_file
 from conformance.outcomes import TestOutcome, merge_report
-from conformance.plugin import requirement_ids, target_info
+from conformance.plugin import (
+    LONG_RUN_WARNING_S,
+    MAX_DURATION_PREFIX,
+    requirement_ids,
+    target_info,
+    transport_info,
+)
 from conformance.report_html import report_html
 from conformance.report_junit import junit_xml
 from conformance.report_terminal import summary_lines
@@ -37,6 +44,7 @@ from conformance.verdict import (
     area_id,
     build_document,
     gate_failures,
+    gate_warnings,
 )
 
 DISTRIBUTION = "syncano-channels-conformance"
@@ -99,6 +107,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="fail the run when the core MUST score is below PCT percent",
     )
     group.addoption(
+        "--strict-should",
+        action="store_true",
+        help="fail the run on failed SHOULD and MAY requirements too "
+        "(by default they are warnings; MUST failures always fail it)",
+    )
+    group.addoption(
         "--requirements-file",
         metavar="FILE",
         help="requirement set to report against (default: the bundled spec)",
@@ -146,7 +160,10 @@ def _percentage(text: str) -> float:
     return value
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    """Runs before the suite plugin finds its target, so a run that stops there still has a
+    reporter to write why."""
     try:
         config.stash[SETTINGS] = _settings(config)
     except ValueError as exc:  # BaselineError, CapabilityError, RequirementSetError included
@@ -197,6 +214,19 @@ class Reporter:
         self.document: dict[str, Any] | None = None
         self.written: list[Path] = []
         self.error: str | None = None
+        self.stopped_at_maxfail = False
+        self._remove_old_reports()
+
+    def _remove_old_reports(self) -> None:
+        """No report of an earlier run survives this one, whatever this run comes to."""
+        for name in REPORT_FILES:
+            with contextlib.suppress(OSError):  # an unusable folder is reported when writing
+                (self.settings.report_dir / name).unlink(missing_ok=True)
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        """xdist ends a run that reached -x/--maxfail with an interrupt; that run failed (1),
+        it was not interrupted (2)."""
+        self.stopped_at_maxfail = str(excinfo.value).startswith("stopping after")
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         merge_report(self.outcomes, report)
@@ -208,6 +238,8 @@ class Reporter:
         tests = [t for t in self.outcomes.values() if t.requirements]
         if not tests:
             return
+        if self.stopped_at_maxfail and session.exitstatus == pytest.ExitCode.INTERRUPTED:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
         try:
             requirement_set = RequirementSet.load(self.settings.requirements_file)
         except RequirementSetError as exc:
@@ -215,7 +247,10 @@ class Reporter:
             session.exitstatus = pytest.ExitCode.INTERRUPTED
             return
         document = self._document(requirement_set, tests)
-        reasons = gate_failures(document, self.settings.min_score)
+        strict = bool(self.config.getoption("strict_should"))
+        document["strict_should"] = strict
+        document["gate_warnings"] = gate_warnings(document, strict)
+        reasons = gate_failures(document, self.settings.min_score, strict)
         checks = {t.nodeid for t in tests}
         other = session.testsfailed - sum(
             n for nodeid, n in self.failed_reports.items() if nodeid in checks
@@ -225,6 +260,9 @@ class Reporter:
                 f"{other} failure{'s' * (other != 1)} outside the conformance "
                 "checks (other tests or collection errors)"
             )
+        reasons += self._run_problems(tests)
+        if self._abort_reason():
+            reasons.append(self._abort_reason())
         if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
             if reasons:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
@@ -232,14 +270,49 @@ class Reporter:
                 session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED
             else:
                 session.exitstatus = pytest.ExitCode.OK
-        document["exit_status"] = int(session.exitstatus)
+        if not self._finish(document, int(session.exitstatus), reasons):
+            session.exitstatus = pytest.ExitCode.INTERRUPTED
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        """A run stopped before its checks (the target cannot be reached or refuses the key)
+        still writes its reports: every requirement not run, and the reason."""
+        reason = self._abort_reason()
+        if self.document is not None or not reason:
+            return
+        try:
+            requirement_set = RequirementSet.load(self.settings.requirements_file)
+        except RequirementSetError:
+            return
+        self._finish(
+            self._document(requirement_set, []), int(pytest.ExitCode.INTERRUPTED), [reason]
+        )
+
+    def _abort_reason(self) -> str | None:
+        return transport_info(self.config).get("aborted")
+
+    def _finish(self, document: dict[str, Any], exit_status: int, reasons: list[str]) -> bool:
+        """Record the exit status and gate reasons, and write the reports (False: cannot)."""
+        document["exit_status"] = exit_status
         document["gate_failures"] = reasons
         self.document = document
         try:
             self._write(document)
         except OSError as exc:
             self.error = f"cannot write the reports to {self.settings.report_dir}: {exc}"
-            session.exitstatus = pytest.ExitCode.INTERRUPTED
+            return False
+        return True
+
+    def _run_problems(self, tests: list[TestOutcome]) -> list[str]:
+        """Gate reasons about the run rather than a requirement: checks the target could not
+        serve at all, and checks not reached before --max-duration."""
+        reasons = []
+        unusable = [t.message for t in tests if t.unusable]
+        if unusable:
+            reasons.append(f"{len(unusable)} checks could not use the target: {unusable[0]}")
+        late = sum(t.message.startswith(MAX_DURATION_PREFIX) for t in tests)
+        if late:
+            reasons.append(f"{late} checks {MAX_DURATION_PREFIX}")
+        return reasons
 
     def _document(self, requirement_set: RequirementSet, tests: list[TestOutcome]) -> dict:
         facts = _run_facts(self.config)
@@ -254,7 +327,10 @@ class Reporter:
             "expected_failures_file": (
                 str(self.settings.baseline_file) if self.settings.baseline_file else None
             ),
+            "transport": transport_info(self.config),
         }
+        if run["transport"]:
+            run["transport"]["summary"] = transport_summary(run["transport"])
         secret = self.config.getoption("account_key", None)
         return build_document(
             run, requirement_set, tests, self.settings.baseline, self.settings.not_offered, secret
@@ -297,6 +373,32 @@ class Reporter:
                     terminalreporter.write_sep("=", line.strip("= "), **markup)
                 else:
                     terminalreporter.write_line(line, **markup)
+            for line in self.document.get("transport", {}).get("summary", []):
+                terminalreporter.write_line(f"transport: {line}", yellow=True)
+
+
+def transport_summary(transport: dict[str, Any]) -> list[str]:
+    """Sentences on what the client did besides sending each request once, and why."""
+    lines = []
+    if transport.get("dropped") or transport.get("fresh_connections"):
+        lines.append(
+            f"the target closed {transport['dropped']} kept-alive connection(s) under a request "
+            f"without answering; {transport['resent']} idempotent request(s) were sent again on "
+            "a fresh connection"
+            + ("; the run opened one connection per request" * transport["fresh_connections"])
+        )
+    if transport.get("throttled"):
+        lines.append(
+            f"{transport['throttled']} answer(s) 429 were waited out "
+            f"({transport['throttled_wait_s']:g} s in all, as Retry-After asked) and sent again"
+        )
+    estimate = transport.get("estimated_s")
+    if estimate and estimate > LONG_RUN_WARNING_S:
+        lines.append(
+            f"a slow target ({transport['latency_ms']:g} ms per answer): a whole run takes about "
+            f"{estimate / 60:.0f} min; --max-duration is {transport['max_duration_s']:g} s"
+        )
+    return lines
 
 
 def _first_message(requirement: dict[str, Any]) -> str:
@@ -304,7 +406,7 @@ def _first_message(requirement: dict[str, Any]) -> str:
     messages = [
         t["message"]
         for t in requirement["tests"]
-        if t["message"] and t["status"] in (FAILED, EXPECTED_FAILURE)
+        if t["message"] and t["status"] in (FAILED, EXPECTED_FAILURE) and t["found_broken"]
     ]
     text = messages[0].splitlines()[0] if messages else "fails"
     return text[:BASELINE_REASON_LIMIT]

@@ -43,6 +43,7 @@ a { color:#1a56a8; }
 .verdict.failed { border-left-color:var(--failed); }
 .verdict strong { font-size:17px; }
 .verdict ul { margin:6px 0 0; padding-left:20px; }
+.verdict li.warning { color:var(--expected); }
 .scores { display:flex; flex-wrap:wrap; gap:14px; }
 .score { flex:1 1 200px; background:var(--card); border:1px solid var(--line);
   border-radius:10px; padding:14px 16px; }
@@ -183,6 +184,10 @@ def _facts(doc: dict[str, Any]) -> str:
     ]
     if doc.get("poll_timeout") is not None:
         rows.append(("Poll timeout", f"{doc['poll_timeout']:g} s"))
+    transport = doc.get("transport") or {}
+    if transport.get("latency_ms") is not None:
+        rows.append(("Answer time", f"{transport['latency_ms']:g} ms"))
+        rows.append(("Requests", f"{transport['requests']}"))
     if doc.get("not_offered"):
         rows.append(("Not offered", ", ".join(f"{n} ({a})" for a, n in doc["not_offered"].items())))
     if doc.get("expected_failures_file"):
@@ -193,14 +198,18 @@ def _facts(doc: dict[str, Any]) -> str:
 
 def _verdict(doc: dict[str, Any]) -> str:
     reasons = doc.get("gate_failures", [])
+    warnings = doc.get("gate_warnings", [])
     state = "failed" if doc.get("exit_status") else "passed"
     head = "The run fails its gate" if state == "failed" else "The run passes its gate"
     head += f" (exit code {doc.get('exit_status')})"
     counts = doc["counts"]
     known = [f"{counts[s]} {s}" for s in (EXPECTED_FAILURE, NOT_RUN) if counts[s]]
     items = "".join(f"<li>{_e(r)}</li>" for r in reasons)
+    items += "".join(f'<li class="warning">Warning: {_e(w)}</li>' for w in warnings)
     if known:
         items += f"<li>Also: {_e(', '.join(known))} (not counted as passed).</li>"
+    transport = (doc.get("transport") or {}).get("summary", [])
+    items += "".join(f'<li class="transport">Transport: {_e(line)}</li>' for line in transport)
     failing = [r for r in doc["requirements"] if r["status"] in (FAILED, UNEXPECTEDLY_PASSING)]
     links = "".join(
         f'<li><a href="#req-{_e(r["id"])}">{_e(r["id"])}</a> {_badge(r["status"])} '
@@ -300,6 +309,8 @@ def _test_evidence(test: dict[str, Any]) -> str:
     if test["message"]:
         quiet = "" if test["status"] in (FAILED, EXPECTED_FAILURE) else " quiet"
         parts.append(f'<p class="message{quiet}">{_e(test["message"])}</p>')
+    if test["broken"] and test["status"] in (FAILED, EXPECTED_FAILURE):
+        parts.append(f'<p class="why">Found broken: {_e(", ".join(test["broken"]))}</p>')
     if test["baseline_reason"]:
         reason = _e(test["baseline_reason"])
         note = (
@@ -321,20 +332,41 @@ def _test_evidence(test: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def _why(requirement: dict[str, Any], tests: dict[str, dict[str, Any]]) -> str:
+def _not_checked_because(
+    requirement: dict[str, Any], its: list[dict[str, Any]], profile: str | None
+) -> str:
+    """Why a requirement was not run or is not applicable: its tests' skip reasons, the run's
+    profile, or the requirements its failed tests stopped on first."""
+    reasons = {
+        t["message"] for t in its if t["message"] and t["status"] in (NOT_RUN, NOT_APPLICABLE)
+    }
+    if requirement["status"] == NOT_APPLICABLE:
+        reasons = reasons or {f"not asserted by the {profile or 'selected'} profile"}
+    else:
+        reasons |= {
+            f"{t['nodeid'].rsplit('::', 1)[-1]} failed on {', '.join(t['broken'])} first"
+            for t in its
+            if t["status"] in (FAILED, EXPECTED_FAILURE) and requirement["id"] not in t["broken"]
+        }
+    return "; ".join(sorted(reasons)) or "no test of this suite ran for it"
+
+
+def _why(requirement: dict[str, Any], tests: dict[str, dict[str, Any]], profile: str | None) -> str:
     """Under the statement: the evidence of a failure, or why a requirement was not checked."""
     status = requirement["status"]
     its = [tests[t["nodeid"]] for t in requirement["tests"]]
     if status in EVIDENCE_STATUSES:
-        shown = [t for t in its if t["status"] in EVIDENCE_STATUSES]
+        shown = [
+            tests[t["nodeid"]]
+            for t in requirement["tests"]
+            if t["found_broken"] or t["status"] == UNEXPECTEDLY_PASSING
+        ]
         label = f"Evidence: {len(shown)} test{'s' * (len(shown) != 1)}"
         opened = " open" if status in (FAILED, UNEXPECTEDLY_PASSING) else ""
         body = "".join(_test_evidence(t) for t in shown)
         return f'<details class="evidence"{opened}><summary>{label}</summary>{body}</details>'
     if status in (NOT_RUN, NOT_APPLICABLE):
-        reasons = sorted({t["message"] for t in its if t["message"]})
-        text = "; ".join(reasons) if reasons else "no test of this suite ran for it"
-        return f'<div class="why">{_e(text)}</div>'
+        return f'<div class="why">{_e(_not_checked_because(requirement, its, profile))}</div>'
     if status == PASSED and its:
         passed = [t for t in its if t["status"] == PASSED]
         functions = Counter(t["nodeid"].rsplit("::", 1)[-1].split("[")[0] for t in passed)
@@ -362,7 +394,8 @@ def _area(area: dict[str, Any], doc: dict[str, Any], tests: dict[str, dict[str, 
         f'<tr class="req r-{_slug(r["status"])}" id="req-{_e(r["id"])}" '
         f'data-status="{_e(r["status"])}"><td class="id">{_e(r["id"])}</td>'
         f'<td class="level">{_e(r["level"])}<br><span class="note">{_e(r["profile"])}</span></td>'
-        f"<td>{_e(r['statement'])}{_why(r, tests)}</td><td>{_badge(r['status'])}</td></tr>"
+        f"<td>{_e(r['statement'])}{_why(r, tests, doc.get('profile'))}</td>"
+        f"<td>{_badge(r['status'])}</td></tr>"
         for r in members
     )
     return (

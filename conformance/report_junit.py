@@ -2,7 +2,10 @@
 requirement ids it checks as ``requirement`` properties and its measurements as properties.
 
 Baseline-expected failures are written as skipped (like pytest's xfail), so a CI system that
-reads only the XML agrees with the run's exit code; unexpectedly passing tests as failures.
+reads only the XML agrees with the run's exit code; so are failures that do not fail the run (a
+SHOULD or MAY requirement without --strict-should), typed ``warning``. Unexpectedly passing
+tests are written as failures. A failed test names the requirements it found broken as
+``broken`` properties.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ from conformance.verdict import (
     NOT_APPLICABLE,
     NOT_RUN,
     UNEXPECTEDLY_PASSING,
+    fails_run,
 )
 
 SUITE_NAME = "channels-conformance"
 # Characters XML 1.0 cannot carry (a target may send any bytes in a body).
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 SKIPPED_STATUSES = (EXPECTED_FAILURE, NOT_RUN, NOT_APPLICABLE)
+WARNING = "warning"  # the type of a skipped testcase whose failure does not fail the run
 
 
 def _clean(text: Any) -> str:
@@ -38,7 +43,7 @@ def _names(nodeid: str) -> tuple[str, str, str]:
     return path, ".".join([module, *parts[:-1]]), parts[-1]
 
 
-def _testcase(parent: ET.Element, test: dict[str, Any]) -> None:
+def _testcase(parent: ET.Element, test: dict[str, Any], warning: bool) -> None:
     path, classname, name = _names(test["nodeid"])
     case = ET.SubElement(
         parent,
@@ -51,10 +56,16 @@ def _testcase(parent: ET.Element, test: dict[str, Any]) -> None:
     properties = ET.SubElement(case, "properties")
     for rid in test["requirements"]:
         ET.SubElement(properties, "property", name="requirement", value=rid)
+    for rid in test["broken"]:
+        ET.SubElement(properties, "property", name="broken", value=rid)
     for key, value in test["measurements"].items():
         ET.SubElement(properties, "property", name=f"measurement:{_clean(key)}", value=str(value))
     status, message = test["status"], _clean(test["message"])
-    if status == FAILED:
+    if warning:
+        note = f"{WARNING}: a failure that does not fail the run: {message}"
+        element = ET.SubElement(case, "skipped", message=note, type=WARNING)
+        element.text = _clean(test["details"])
+    elif status == FAILED:
         tag = "error" if test["outcome"] == "error" else "failure"
         element = ET.SubElement(case, tag, message=message, type=tag)
         element.text = _clean(test["details"])
@@ -72,13 +83,19 @@ def _testcase(parent: ET.Element, test: dict[str, Any]) -> None:
 def junit_xml(document: dict[str, Any]) -> bytes:
     """The JUnit XML (``<testsuites>`` with one ``<testsuite>``) of a report document."""
     tests = document["tests"]
-    statuses = [t["status"] for t in tests]
-    errors = sum(t["status"] == FAILED and t["outcome"] == "error" for t in tests)
+    strict = bool(document.get("strict_should"))
+    warned = {
+        t["nodeid"] for t in tests if t["status"] == FAILED and not fails_run(t, document, strict)
+    }
+    statuses = [WARNING if t["nodeid"] in warned else t["status"] for t in tests]
+    errors = sum(
+        s == FAILED and t["outcome"] == "error" for s, t in zip(statuses, tests, strict=True)
+    )
     totals = {
         "tests": str(len(tests)),
         "failures": str(statuses.count(FAILED) + statuses.count(UNEXPECTEDLY_PASSING) - errors),
         "errors": str(errors),
-        "skipped": str(sum(s in SKIPPED_STATUSES for s in statuses)),
+        "skipped": str(sum(s in (*SKIPPED_STATUSES, WARNING) for s in statuses)),
         "time": f"{document['duration_s']:.3f}",
     }
     root = ET.Element("testsuites", name=SUITE_NAME, **totals)
@@ -98,6 +115,6 @@ def junit_xml(document: dict[str, Any]) -> bytes:
         properties, "property", name="core_must_score", value="" if core is None else f"{core:g}"
     )
     for test in tests:
-        _testcase(suite, test)
+        _testcase(suite, test, test["nodeid"] in warned)
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)

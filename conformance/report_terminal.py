@@ -1,5 +1,6 @@
 """The end-of-run terminal summary of a conformance run: scores per area and level, the failing
-requirements with their statements, why the gate fails, and where the reports went."""
+requirements with their statements, why the gate fails, the failures it only warns about
+(SHOULD and MAY), and where the reports went."""
 
 from __future__ import annotations
 
@@ -81,6 +82,8 @@ def summary_lines(
                 lines += [(line, plain) for line in wrap.wrap(text)]
     for reason in document["gate_failures"]:
         lines.append((f"gate: {reason}", {"red": True}))
+    for warning in document.get("gate_warnings", []):
+        lines.append((f"warning: {warning}", {"yellow": True}))
     for path in written:
         shown = path.relative_to(cwd) if path.is_relative_to(cwd) else path
         lines.append((f"written: {shown}", plain))

@@ -22,7 +22,10 @@ def fresh(api: ChannelApi, other_world: World) -> ChannelApi:
 
 @pytest.mark.requirement("BUILTIN-001", "PERM-001")
 def test_new_instance_lists_the_builtins(fresh: ChannelApi, other_world: World) -> None:
-    objects, replies = fresh.walk(fresh.list(other_world.admin), other_world.admin, {})
+    """The list answers as PERM-001 says; missing builtins break both requirements (the list
+    must show every channel, and the builtins must be in it)."""
+    admin = other_world.admin
+    objects, replies = fresh.walk(fresh.list(admin), admin, {}, req="PERM-001")
     names = [o.get("name") for o in objects]
     expect.check(
         {"default", "eventlog"} <= set(names),

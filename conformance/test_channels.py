@@ -16,9 +16,15 @@ BAD_PAGE = "Incorrect page parameter provided."
 WRITABLE = ("description", "group", "group_permissions", "other_permissions", "custom_publish")
 
 
-def _created(api: ChannelApi, world: World, body: dict[str, Any]) -> dict[str, Any]:
-    reply = expect.status(api.create(world.admin, body), 201)
-    return shapes.check_channel(expect.body_of(reply), reply, api.paths)
+def _created(
+    api: ChannelApi,
+    world: World,
+    body: dict[str, Any],
+    req: expect.Req = None,
+    parts: shapes.Parts = shapes.NO_PARTS,
+) -> dict[str, Any]:
+    reply = expect.status(api.create(world.admin, body), 201, req)
+    return shapes.check_channel(expect.body_of(reply, req), reply, api.paths, req, parts)
 
 
 def _name_error(reply: Any, message: str) -> None:
@@ -36,7 +42,8 @@ def _name_error(reply: Any, message: str) -> None:
 @pytest.mark.requirement("CHAN-001", "CHAN-002", "CHAN-004")
 def test_create_with_defaults(api: ChannelApi, world: World) -> None:
     name = unique_name()
-    channel = _created(api, world, {"name": name})
+    parts = {"links": "CHAN-002", "created_at": "CHAN-004", "updated_at": "CHAN-004"}
+    channel = _created(api, world, {"name": name}, "CHAN-001", parts)
     wanted = {
         "name": name,
         "description": "",
@@ -45,25 +52,31 @@ def test_create_with_defaults(api: ChannelApi, world: World) -> None:
         "group_permissions": "none",
         "other_permissions": "none",
         "custom_publish": False,
-        "links": shapes.channel_links(api.paths, name, None),
     }
     got = {key: channel.get(key) for key in wanted}
-    expect.check(got == wanted, f"the defaults {wanted}", api.detail(name, world.admin))
+    links = shapes.channel_links(api.paths, name, None)
+    expect.each(
+        api.detail(name, world.admin),
+        [
+            ("CHAN-001", got == wanted, f"the defaults {wanted}"),
+            ("CHAN-002", channel.get("links") == links, f"links {links}"),
+        ],
+    )
 
 
 @pytest.mark.requirement("CHAN-003", "CHAN-002")
 def test_create_with_group(api: ChannelApi, world: World) -> None:
-    channel = _created(
-        api,
-        world,
-        {"name": unique_name(), "group": world.group.id, "group_permissions": "subscribe"},
-    )
-    reply = api.detail(channel["name"], world.admin)
-    expect.check(channel["group"] == world.group.id, f"group {world.group.id}", reply)
-    expect.check(
-        channel["links"].get("group") == f"{api.paths.instance_root}groups/{world.group.id}/",
-        "links.group",
-        reply,
+    body = {"name": unique_name(), "group": world.group.id, "group_permissions": "subscribe"}
+    created = expect.status(api.create(world.admin, body), 201, "CHAN-003")
+    channel = expect.body_of(created, "CHAN-003")
+    expect.check(isinstance(channel, dict), "a channel object", created, "CHAN-003")
+    group_link = f"{api.paths.instance_root}groups/{world.group.id}/"
+    expect.each(
+        created,
+        [
+            ("CHAN-003", channel.get("group") == world.group.id, f"group {world.group.id}"),
+            ("CHAN-002", (channel.get("links") or {}).get("group") == group_link, "links.group"),
+        ],
     )
 
 
@@ -368,9 +381,11 @@ def test_update_refreshes_updated_at(api: ChannelApi, world: World) -> None:
 @pytest.mark.requirement("CHAN-026", "CHAN-027")
 def test_delete_and_reuse_name(api: ChannelApi, world: World, chat: str) -> None:
     reply = api.delete(chat, world.admin)
-    expect.check(reply.status == 204 and reply.body == b"", "204 with an empty body", reply)
-    expect.detail(api.detail(chat, world.admin), 404, expect.NOT_FOUND)
-    expect.status(api.create(world.admin, {"name": chat}), 201)
+    expect.check(
+        reply.status == 204 and reply.body == b"", "204 with an empty body", reply, "CHAN-026"
+    )
+    expect.detail(api.detail(chat, world.admin), 404, expect.NOT_FOUND, "CHAN-026")
+    expect.status(api.create(world.admin, {"name": chat}), 201, "CHAN-027")
 
 
 @pytest.mark.requirement("CHAN-028", "ERR-010")
@@ -383,8 +398,16 @@ def test_writes_to_unknown_channel(method: str, api: ChannelApi, world: World) -
         if method == "DELETE"
         else api.update(method, name, world.admin, body)
     )
-    expect.detail(reply, 404, expect.NOT_FOUND)
-    expect.status(api.detail(name, world.admin), 404)
+    expect.detail(reply, 404, expect.NOT_FOUND, "CHAN-028")
+    detail = api.detail(name, world.admin)
+    expect.each(
+        detail,
+        [
+            ("CHAN-028", detail.status != 200, f"{name} not created by the {method}"),
+            # Only a channel the write did not create is unknown, for ERR-010 to judge.
+            ("ERR-010", detail.status in (200, 404), "404 for the unknown channel"),
+        ],
+    )
 
 
 @pytest.mark.requirement("CHAN-029")

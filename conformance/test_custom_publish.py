@@ -117,14 +117,15 @@ def test_seed_example_channel_accepts_user_messages(api: ChannelApi, world: Worl
         "other_permissions": "publish",
         "custom_publish": "true",
     }
-    created = expect.body_of(expect.status(api.create(world.admin, body), 201))
+    created = expect.body_of(expect.status(api.create(world.admin, body), 201, "CHAN-015"))
     expect.check(
         created.get("custom_publish") is True,
         "custom_publish returned as the boolean true",
         api.detail(created["name"], world.admin),
+        "CHAN-015",
     )
     reply = api.publish(created["name"], world.principal("non_member"), {"content": "hello!"})
-    expect.status(reply, 201)
+    expect.status(reply, 201, "CPUB-005")
 
 
 @pytest.mark.requirement("CPUB-006")
@@ -151,10 +152,14 @@ def test_put_switches_custom_publish_at_once(
         "group_permissions": "none",
         "other_permissions": "publish",
     }
-    expect.status(api.update("PUT", channel, world.admin, {**full, "custom_publish": True}), 200)
-    expect.status(api.publish(channel, world.admin, {"n": 1}), 201)
-    expect.status(api.update("PUT", channel, world.admin, {**full, "custom_publish": False}), 200)
-    expect.detail(api.publish(channel, world.admin, {"n": 2}), 403, expect.CUSTOM_PUBLISH_DENIED)
+    opened = api.update("PUT", channel, world.admin, {**full, "custom_publish": True})
+    expect.status(opened, 200, "CHAN-022")
+    expect.status(api.publish(channel, world.admin, {"n": 1}), 201, "CPUB-006")
+    closed = api.update("PUT", channel, world.admin, {**full, "custom_publish": False})
+    expect.status(closed, 200, "CHAN-022")
+    expect.detail(
+        api.publish(channel, world.admin, {"n": 2}), 403, expect.CUSTOM_PUBLISH_DENIED, "CPUB-006"
+    )
 
 
 @pytest.mark.requirement("CPUB-007")

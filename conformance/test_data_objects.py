@@ -28,8 +28,8 @@ class Objects:
     def create(self, principal: Principal, **body: Any) -> Reply:
         return self.api.client.post(self.path, principal, json_body=body)
 
-    def created(self, principal: Principal, **body: Any) -> dict[str, Any]:
-        return expect.body_of(expect.status(self.create(principal, **body), 201))
+    def created(self, principal: Principal, req: expect.Req = None, **body: Any) -> dict[str, Any]:
+        return expect.body_of(expect.status(self.create(principal, **body), 201, req), req)
 
     def update(self, object_id: int, principal: Principal, **body: Any) -> Reply:
         return self.api.client.patch(f"{self.path}{object_id}/", principal, json_body=body)
@@ -63,12 +63,12 @@ def objects(api: ChannelApi, class_name: str) -> Objects:
 
 
 def _messages(
-    api: ChannelApi, world: World, channel: str, room: str | None = None
+    api: ChannelApi, world: World, channel: str, room: str | None = None, req: expect.Req = None
 ) -> tuple[list[dict[str, Any]], Reply]:
     """The channel's (room's) history, oldest first."""
     params = {"ordering": "asc"} | ({"room": room} if room else {})
-    reply = expect.status(api.history(channel, world.admin, **params), 200)
-    return expect.body_of(reply).get("objects", []), reply
+    reply = expect.status(api.history(channel, world.admin, **params), 200, req)
+    return expect.body_of(reply, req).get("objects", []), reply
 
 
 def _object_message(
@@ -79,15 +79,26 @@ def _object_message(
     action: str,
     class_name: str,
     author: Any,
+    req: expect.Req = None,
+    parts: shapes.Parts = shapes.NO_PARTS,
 ) -> None:
-    shapes.check_message(message, reply, links_to=(api.paths, channel))
-    got = {k: message.get(k) for k in ("action", "metadata", "author")}
+    """A data object's message: its shape, action, metadata and author, each judged for the
+    requirement ``parts`` names for it (the rest for ``req``)."""
+    shapes.check_message(
+        message, reply, links_to=(api.paths, channel), kind="object", req=req, parts=parts
+    )
     wanted = {
         "action": action,
         "metadata": {"type": "object", "class": class_name},
         "author": author,
     }
-    expect.check(got == wanted, f"a data-object message {wanted}", reply)
+    expect.each(
+        reply,
+        [
+            (parts.get(key, req), message.get(key) == value, f"a data-object message {key} {value}")
+            for key, value in wanted.items()
+        ],
+    )
 
 
 def _admin_author(target: Target, message: dict[str, Any]) -> Any:
@@ -98,11 +109,13 @@ def _admin_author(target: Target, message: dict[str, Any]) -> Any:
 def test_create_adds_a_message(
     api: ChannelApi, world: World, target: Target, objects: Objects, chat: str
 ) -> None:
-    obj = objects.created(world.admin, title="a", channel=chat)
+    obj = objects.created(world.admin, "DATA-001", title="a", channel=chat)
     messages, reply = _messages(api, world, chat)
-    expect.check(len(messages) == 1, "one message", reply)
+    expect.check(len(messages) == 1, "one message", reply, "DATA-001")
+    author = _admin_author(target, messages[0])
+    parts = {"author": "DATA-015", "payload": "DATA-002"}
     _object_message(
-        messages[0], reply, api, chat, "create", objects.name, _admin_author(target, messages[0])
+        messages[0], reply, api, chat, "create", objects.name, author, "DATA-001", parts
     )
     wanted = {k: v for k, v in obj.items() if k not in HIDDEN}
     expect.check(messages[0]["payload"] == wanted, f"payload {wanted}", reply, "DATA-002")
@@ -113,18 +126,27 @@ def test_update_and_delete_add_messages(
     api: ChannelApi, world: World, target: Target, objects: Objects, chat: str
 ) -> None:
     obj = objects.created(world.admin, title="a", channel=chat)
-    patched = expect.body_of(expect.status(objects.update(obj["id"], world.admin, title="b"), 200))
-    expect.status(objects.delete(obj["id"], world.admin), 204)
+    updated = expect.status(objects.update(obj["id"], world.admin, title="b"), 200, "DATA-003")
+    patched = expect.body_of(updated, "DATA-003")
+    expect.status(objects.delete(obj["id"], world.admin), 204, "DATA-004")
     messages, reply = _messages(api, world, chat)
+    actions = [m.get("action") for m in messages]
+    expect.each(
+        reply,
+        [
+            ("DATA-003", actions.count("update") == 1, f"one update message, got {actions}"),
+            ("DATA-004", actions.count("delete") == 1, f"one delete message, got {actions}"),
+        ],
+    )
     expect.check(
-        [m.get("action") for m in messages] == ["create", "update", "delete"],
-        "create, update and delete messages",
+        actions == ["create", "update", "delete"],
+        "create, update and delete messages in that order",
         reply,
     )
     update, delete = messages[1], messages[2]
     author = _admin_author(target, update)
-    _object_message(update, reply, api, chat, "update", objects.name, author)
-    _object_message(delete, reply, api, chat, "delete", objects.name, author)
+    _object_message(update, reply, api, chat, "update", objects.name, author, "DATA-003")
+    _object_message(delete, reply, api, chat, "delete", objects.name, author, "DATA-004")
     payload = update["payload"]
     expect.check(
         payload.get("id") == obj["id"]
@@ -210,19 +232,23 @@ def test_object_channel_validation(
 def test_messages_go_to_the_object_room(
     api: ChannelApi, world: World, objects: Objects, rooms: str
 ) -> None:
-    room = "r" * 64
-    obj = objects.created(world.admin, title="r", channel=rooms, channel_room=room)
-    messages, reply = _messages(api, world, rooms, room)
+    room = "r" * 64  # the longest room DATA-008 allows
+    obj = objects.created(world.admin, "DATA-008", title="r", channel=rooms, channel_room=room)
+    messages, reply = _messages(api, world, rooms, room, "DATA-009")
     expect.check(
         [m["payload"].get("id") for m in messages] == [obj["id"]],
         "the create message in the object's room",
         reply,
+        "DATA-009",
     )
-    others, other_reply = _messages(api, world, rooms, "other")
-    expect.check(others == [], "nothing in another room", other_reply)
-    polled = expect.status(api.poll(rooms, world.admin, last_id=0, room=room), 200)
+    others, other_reply = _messages(api, world, rooms, "other", "DATA-009")
+    expect.check(others == [], "nothing in another room", other_reply, "DATA-009")
+    polled = expect.status(api.poll(rooms, world.admin, last_id=0, room=room), 200, "DATA-009")
     expect.check(
-        expect.body_of(polled).get("id") == messages[0]["id"], "the create message by poll", polled
+        expect.body_of(polled, "DATA-009").get("id") == messages[0]["id"],
+        "the create message by poll",
+        polled,
+        "DATA-009",
     )
 
 
@@ -276,13 +302,25 @@ def test_user_with_publish_binds_objects(
     api: ChannelApi, world: World, objects: Objects, new_channel: Any
 ) -> None:
     channel = new_channel(other_permissions="publish", custom_publish=False)
-    obj = objects.created(world.principal("non_member"), title="mine", channel=channel)
+    user = world.principal("non_member")
+    created = objects.create(user, title="mine", channel=channel)
+    refused_for_custom_publish = created.json_or_none() == {"detail": expect.CUSTOM_PUBLISH_DENIED}
+    expect.check(
+        not refused_for_custom_publish,
+        "no custom_publish check on data objects",
+        created,
+        "DATA-014",
+    )
+    obj = expect.body_of(expect.status(created, 201, "DATA-013"), "DATA-013")
     messages, reply = _messages(api, world, channel)
     expect.check(
-        [m["payload"].get("id") for m in messages] == [obj["id"]], "the create message", reply
+        [m["payload"].get("id") for m in messages] == [obj["id"]],
+        "the create message, though custom_publish is false",
+        reply,
+        "DATA-014",
     )
     author = {"api_key": world.plain.id, "user": world.non_member.id}
-    _object_message(messages[0], reply, api, channel, "create", objects.name, author)
+    _object_message(messages[0], reply, api, channel, "create", objects.name, author, "DATA-013")
 
 
 @pytest.mark.requirement("ID-003")

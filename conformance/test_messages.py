@@ -14,6 +14,13 @@ from conformance.flows import MISSING, ChannelApi
 from conformance.plugin import Target
 
 SHAPE = ("MSG-001", "MSG-002", "MSG-003", "MSG-007", "MSG-008")
+# The part of a publish answer each requirement of SHAPE is about (MSG-001: the rest).
+SHAPE_PARTS = {
+    "action": "MSG-002",
+    "metadata": "MSG-003",
+    "links": "MSG-007",
+    "created_at": "MSG-008",
+}
 CALLERS = {
     "admin": "MSG-004",
     "admin_with_user_key": "AUTH-010",
@@ -76,12 +83,15 @@ def test_publish_answer_shape(
 ) -> None:
     payload = {"from": code}
     reply = expect.status(api.publish(open_chat, caller(code, world), payload), 201)
-    message = shapes.check_message(expect.body_of(reply), reply, links_to=(api.paths, open_chat))
+    parts = {**SHAPE_PARTS, "author": CALLERS[code]}
+    message = shapes.check_message(
+        expect.body_of(reply), reply, links_to=(api.paths, open_chat), req="MSG-001", parts=parts
+    )
     author = expected_author(code, world, target)
     if author is None:
         author = message.get("author")
         expect.check(set(author or {}) == {"admin"}, 'author {"admin": <id>}', reply, CALLERS[code])
-    shapes.custom_message(message, reply, author, payload, CALLERS[code])
+    shapes.custom_message(message, reply, author, payload, "MSG-001", parts)
 
 
 @pytest.mark.requirement("MSG-010", "MSG-011", "HIST-006", "HIST-014")
@@ -89,54 +99,76 @@ def test_publish_answer_shape(
 def test_message_is_the_same_in_poll_and_history(
     code: str, api: ChannelApi, world: World, open_chat: str
 ) -> None:
+    """Poll, the history list and history detail show the published message (MSG-010), each
+    with the links it must have: none by poll (MSG-011), self in the list (HIST-006) and in
+    the detail (HIST-014)."""
     published = expect.body_of(
         expect.status(api.publish(open_chat, caller(code, world), {"n": code}), 201)
     )
     core = {k: v for k, v in published.items() if k != "links"}
-    for message, reply, links in seen_everywhere(api, world.admin, open_chat, published["id"]):
-        shapes.check_message(message, reply, links_to=(api.paths, open_chat) if links else None)
+    links = shapes.message_links(api.paths, open_chat, published["id"])
+    polled, listed, item = seen_everywhere(api, world.admin, open_chat, published["id"])
+    for (message, reply, _), links_req, links_wanted in (
+        (polled, "MSG-011", None),
+        (listed, "HIST-006", links),
+        (item, "HIST-014", links),
+    ):
+        expect.check(isinstance(message, dict), "a message object", reply)
         seen = {k: v for k, v in message.items() if k != "links"}
-        expect.check(seen == core, f"the published message {core}", reply, "MSG-010")
+        links_right = (
+            message.get("links") == links_wanted if links_wanted else "links" not in message
+        )
+        expect.each(
+            reply,
+            [
+                ("MSG-010", seen == core, f"the published message {core}"),
+                (links_req, links_right, f"links {links_wanted}" if links_wanted else "no links"),
+            ],
+        )
+
+
+def _round_trip(payload: Any, stored: Any, name: str, publish_req: str) -> Any:
+    """A payload case: what is published, what must be stored, and the requirement of the
+    publish rule it follows (beside MSG-010, the same message everywhere)."""
+    return pytest.param(
+        payload,
+        stored,
+        publish_req,
+        id=name,
+        marks=pytest.mark.requirement("MSG-010", publish_req),
+    )
+
+
+# Publish rules that also name what poll and history return.
+RETURNED_UNCHANGED = frozenset({"PUB-016"})
 
 
 @pytest.mark.parametrize(
-    ("payload", "stored"),
+    ("payload", "stored", "publish_req"),
     [
-        pytest.param(
-            {"text": "hi"},
-            {"text": "hi"},
-            id="object",
-            marks=pytest.mark.requirement("MSG-010", "PUB-003"),
-        ),
-        pytest.param(
-            '{"k": [1, 2]}',
-            {"k": [1, 2]},
-            id="json-string",
-            marks=pytest.mark.requirement("MSG-010", "PUB-004"),
-        ),
-        pytest.param(
-            {"ü": "żółw 频道 🙂"},
-            {"ü": "żółw 频道 🙂"},
-            id="unicode",
-            marks=pytest.mark.requirement("MSG-010", "PUB-016"),
-        ),
-        pytest.param(
+        _round_trip({"text": "hi"}, {"text": "hi"}, "object", "PUB-003"),
+        _round_trip('{"k": [1, 2]}', {"k": [1, 2]}, "json-string", "PUB-004"),
+        _round_trip({"ü": "żółw 频道 🙂"}, {"ü": "żółw 频道 🙂"}, "unicode", "PUB-016"),
+        _round_trip(
             {"a": {"b": [1, {"c": None, "d": [True, 1.5, "x"]}]}},
             {"a": {"b": [1, {"c": None, "d": [True, 1.5, "x"]}]}},
-            id="nested",
-            marks=pytest.mark.requirement("MSG-010", "PUB-003"),
+            "nested",
+            "PUB-003",
         ),
-        pytest.param(MISSING, {}, id="empty", marks=pytest.mark.requirement("MSG-010", "PUB-005")),
+        _round_trip(MISSING, {}, "empty", "PUB-005"),
     ],
 )
 def test_payload_round_trip(
-    payload: Any, stored: Any, api: ChannelApi, world: World, chat: str
+    payload: Any, stored: Any, publish_req: str, api: ChannelApi, world: World, chat: str
 ) -> None:
-    reply = expect.status(api.publish(chat, world.admin, payload), 201)
-    message = shapes.check_message(expect.body_of(reply), reply, links_to=(api.paths, chat))
-    expect.check(message["payload"] == stored, f"payload {stored}", reply)
+    reply = expect.status(api.publish(chat, world.admin, payload), 201, publish_req)
+    message = expect.body_of(reply, publish_req)
+    answered = message.get("payload") if isinstance(message, dict) else None
+    expect.check(answered == stored, f"payload {stored}", reply, publish_req)
+    judged = ["MSG-010", *([publish_req] if publish_req in RETURNED_UNCHANGED else [])]
     for seen, seen_reply, _ in seen_everywhere(api, world.admin, chat, message["id"]):
-        expect.check(seen.get("payload") == stored, f"payload {stored}", seen_reply)
+        same = seen.get("payload") == stored
+        expect.each(seen_reply, [(rid, same, f"the published payload {stored}") for rid in judged])
 
 
 @pytest.mark.requirement("MSG-009")
@@ -152,5 +184,15 @@ def test_messages_carry_no_room(api: ChannelApi, world: World, rooms: str) -> No
 
 @pytest.mark.requirement("MSG-007", "CHAN-029")
 def test_links_use_the_stored_channel_name(api: ChannelApi, world: World, chat: str) -> None:
-    reply = expect.status(api.publish(chat.upper(), world.admin, {"case": 1}), 201)
-    shapes.check_message(expect.body_of(reply), reply, links_to=(api.paths, chat))
+    """Publishing under the upper-cased name reaches the channel (CHAN-029); the answer links
+    to the stored, lower-case name (MSG-007)."""
+    reply = expect.status(api.publish(chat.upper(), world.admin, {"case": 1}), 201, "CHAN-029")
+    message = expect.body_of(reply, "CHAN-029")
+    expect.check(isinstance(message, dict), "a message object", reply, "CHAN-029")
+    links = shapes.message_links(api.paths, chat, message.get("id"))
+    expect.check(
+        message.get("links") == links,
+        f"links {links}, got {message.get('links')}",
+        reply,
+        "MSG-007",
+    )

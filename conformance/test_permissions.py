@@ -9,11 +9,13 @@ from typing import Any
 import pytest
 
 from conformance import expect
+from conformance.client import Principal, Reply
 from conformance.fixtures import MATRIX_PRINCIPALS, World
 from conformance.flows import ChannelApi
-from conformance.permissions import LEVELS, OPERATIONS, Cell, expected
+from conformance.permissions import LEVELS, OPERATIONS, Cell, Outcome, expected
 from conformance.provision import Provisioner, unique_name
 
+UNKNOWN_USER_KEY = "AUTH-009"
 CELLS = [
     Cell(principal, other, group, operation)
     for operation in OPERATIONS
@@ -68,6 +70,33 @@ def _allowed_read(operation: str, reply: Any, channel: str, seed: int) -> None:
         expect.check(seed in ids, f"history holding the stored message {seed}", reply)
 
 
+def _answer(reply: Reply) -> tuple[int, Any]:
+    """What a refusal says: its status and (for an error) its body."""
+    return reply.status, reply.json_or_none() if reply.status >= 400 else None
+
+
+def _judged_as_the_key_alone(reply: Reply, alone: Reply, outcome: Outcome) -> None:
+    """An unknown user key is ignored (AUTH-009): the answer is the one the key alone gets,
+    whatever that is; that the key alone is refused is the rule of the cell's other ids."""
+    key_rules = [i for i in outcome.ids if i != UNKNOWN_USER_KEY]
+    expect.each(
+        reply,
+        [
+            (
+                UNKNOWN_USER_KEY,
+                _answer(reply) == _answer(alone)
+                and reply.json_or_none() != {"detail": expect.NO_SUCH_KEY},
+                f"the answer the key alone gets: {alone.status} {alone.text[:200]}",
+            ),
+            (
+                key_rules,
+                _answer(reply) == (403, {"detail": outcome.refusal}),
+                f'403 with body {{"detail": "{outcome.refusal}"}}',
+            ),
+        ],
+    )
+
+
 def read(api: ChannelApi, operation: str, channel: str, principal: Any) -> Any:
     """Run a read operation of the table on one channel."""
     if operation == "detail":
@@ -82,7 +111,8 @@ def read(api: ChannelApi, operation: str, channel: str, principal: Any) -> Any:
     [pytest.param(c, id=c.id, marks=pytest.mark.requirement(*expected(c).ids)) for c in CELLS],
 )
 def test_decision_table(cell: Cell, matrix: Matrix, api: ChannelApi, world: World) -> None:
-    """One cell of the core decision table (reference §5.2)."""
+    """One cell of the core decision table. A cell's ids all describe its one expected answer,
+    so a wrong answer breaks them all; only an unknown user key's cell judges AUTH-009 apart."""
     outcome = expected(cell)
     principal = world.principal(cell.principal)
     channel, seed = matrix.channel(cell.other, cell.group)
@@ -96,11 +126,16 @@ def test_decision_table(cell: Cell, matrix: Matrix, api: ChannelApi, world: Worl
             names is not None and (channel in names) == outcome.listed, f"{channel} {state}", reply
         )
         return
-    if cell.operation == "publish":
-        reply = api.publish(channel, principal, {"cell": cell.id})
-    else:
-        reply = read(api, cell.operation, channel, principal)
-    if outcome.refusal:
+
+    def request(caller: Principal) -> Reply:
+        if cell.operation == "publish":
+            return api.publish(channel, caller, {"cell": cell.id})
+        return read(api, cell.operation, channel, caller)
+
+    reply = request(principal)
+    if outcome.refusal and UNKNOWN_USER_KEY in outcome.ids:
+        _judged_as_the_key_alone(reply, request(world.principal("key_without_user")), outcome)
+    elif outcome.refusal:
         expect.detail(reply, 403, outcome.refusal)
     elif cell.operation == "publish":
         expect.status(reply, 201)

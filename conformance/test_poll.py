@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -234,10 +235,10 @@ def test_poll_times_out_despite_traffic_on_another_channel(
 ) -> None:
     other = new_channel(custom_publish=True)
     newest = _stored(api, world, chat, 1)[0]
-    replies, _ = while_polling(
+    replies, elsewhere = while_polling(
         api, chat, world.admin, lambda: api.published(other, world.admin, {"x": 1}), last_id=newest
     )
-    expect.check(replies[0].status == 204 and replies[0].body == b"", "204 at timeout", replies[0])
+    expect.timed_out(replies[0], elsewhere, "POLL-017", "another channel")
 
 
 @pytest.mark.requirement("POLL-018")
@@ -272,7 +273,9 @@ def test_poll_walk_sees_each_message_once_while_publishing(
 ) -> None:
     """A poller following last_id sees every message exactly once, in order, while a publisher
     keeps publishing. Last in the module: it needs catch-up and wake-ups alike, so the focused
-    checks above are the first to fail when one of them is broken."""
+    checks above are the first to fail when one of them is broken. A poll answering a message
+    not above last_id, or skipping one, breaks POLL-003; publishes answered with ids that do
+    not go up break ID-002."""
     start = api.published(chat, world.admin, {"n": "start"})["id"]
     published: list[int] = []
 
@@ -291,15 +294,25 @@ def test_poll_walk_sees_each_message_once_while_publishing(
             reply = api.poll(chat, world.admin, last_id=last_id, timeout=api.wait_timeout)
             if reply.status == 204:
                 continue
-            expect.status(reply, 200)
-            message_id = expect.body_of(reply).get("id")
+            expect.status(reply, 200, "POLL-003")
+            message_id = expect.body_of(reply, "POLL-003").get("id")
             expect.check(
                 isinstance(message_id, int) and message_id > last_id,
                 f"an id above last_id {last_id}",
                 reply,
+                "POLL-003",
             )
             seen.append(message_id)
             last_id = message_id
     finally:
         thread.join()
-    expect.check(seen == published, f"each of {published} once and in order, got {seen}", None)
+    ids = [start, *published]
+    expect.check(
+        all(a < b for a, b in itertools.pairwise(ids)),
+        f"ids of successive publishes strictly increasing, got {ids}",
+        None,
+        "ID-002",
+    )
+    expect.check(
+        seen == published, f"each of {published} once and in order, got {seen}", None, "POLL-003"
+    )

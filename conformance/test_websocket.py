@@ -182,14 +182,42 @@ def test_session_ends_at_the_poll_timeout(api: ChannelApi, world: World, chat: s
         )
 
 
+def _after_close(connection: Any, within: float) -> tuple[bool, str | None]:
+    """What the server does after the client's close, watched for ``within`` s at most:
+    whether it ended the session (a close frame, or the connection closed) and the first data
+    frame it still delivered (None if none). Pings and pongs are not deliveries."""
+    deadline = time.monotonic() + within
+    while (left := deadline - time.monotonic()) > 0:
+        connection.settimeout(left)
+        try:
+            opcode, data = connection.recv_data(control_frame=True)
+        except (websocket.WebSocketTimeoutException, TimeoutError):
+            break
+        except (websocket.WebSocketException, OSError):
+            return True, None
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            return True, None
+        if opcode in (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY):
+            return False, data.decode("utf-8", "replace")
+    return False, None
+
+
 @pytest.mark.requirement("WS-008")
 def test_client_close_ends_the_session(api: ChannelApi, world: World, chat: str) -> None:
     with session(api, chat, world.admin) as connection:
         connection.send_close()
-        expect.check(
-            control_frame(connection, websocket.ABNF.OPCODE_CLOSE) is not None,
-            "a close frame in answer to the client's",
-        )
+        time.sleep(0.3)
+        sent = api.published(chat, world.admin, {"after": "client close"})
+        ended, delivered = _after_close(connection, FRAME_WAIT)
+    expect.check(
+        delivered is None,
+        f"no message after the client's close; message {sent['id']}, published after it, "
+        f"was delivered: {delivered}",
+    )
+    expect.check(
+        ended,
+        f"a close frame or the connection closed within {FRAME_WAIT:g} s of the client's close",
+    )
 
 
 @pytest.mark.requirement("WS-009")

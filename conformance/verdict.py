@@ -18,6 +18,7 @@ import yaml
 from conformance.baseline import entry_matches_test
 from conformance.outcomes import NOT_APPLICABLE_PREFIX, TestOutcome
 from conformance.report_exchange import present_exchange
+from conformance.requirements import asserted
 
 PASSED = "passed"
 FAILED = "failed"
@@ -29,6 +30,8 @@ STATUSES = (FAILED, UNEXPECTEDLY_PASSING, EXPECTED_FAILURE, PASSED, NOT_RUN, NOT
 CHECKED = frozenset({PASSED, FAILED, EXPECTED_FAILURE, UNEXPECTEDLY_PASSING})
 PASSING = frozenset({PASSED, UNEXPECTEDLY_PASSING})
 LEVEL_ORDER = ("MUST", "SHOULD", "MAY")
+# Levels whose failures are warnings: they fail the run only with --strict-should.
+WARNING_LEVELS = frozenset({"SHOULD", "MAY"})
 CORE_PROFILE = "core"
 
 SCORING_NOTE = (
@@ -81,12 +84,26 @@ def test_status(test: TestOutcome) -> str:
     return NOT_RUN
 
 
+def failing_ids(test: TestOutcome) -> tuple[str, ...]:
+    """The requirement ids a failed (or xfailed) test fails: those its assertion found broken.
+
+    A failure that named none of the test's ids (a crash, a timeout, a fixture error) fails all
+    of them: a target must not pass a requirement by crashing the check of it. A check the
+    target could not serve at all (unusable) fails none: the run fails for that reason."""
+    if test_status(test) not in (FAILED, EXPECTED_FAILURE) or test.unusable:
+        return ()
+    named = tuple(i for i in test.broken if i in test.requirements)
+    return named or test.requirements
+
+
 @dataclass(frozen=True)
 class Judgement:
-    """Statuses of requirements and tests, with the baseline and capabilities applied."""
+    """Statuses of requirements and tests, with the baseline and capabilities applied, and the
+    ids each failed test fails."""
 
     requirement_status: dict[str, str]
     test_status: dict[str, str]
+    failing: dict[str, tuple[str, ...]]
     stale_entries: list[str]
     unmatched_entries: list[str]
 
@@ -96,34 +113,50 @@ def judge(
     tests: list[TestOutcome],
     baseline: Mapping[str, str],
     not_offered: Mapping[str, str],
+    profile: str | None = None,
 ) -> Judgement:
     """Decide every requirement's and test's status.
 
-    A requirement fails when one of its tests fails and neither the requirement nor that test is
-    in the baseline; a baseline entry whose checks all pass makes it unexpectedly passing.
+    A requirement fails when a test found it broken and neither the requirement nor that test is
+    in the baseline; a baseline entry whose checks all pass makes it unexpectedly passing. A
+    test that failed on other requirements did not conclude on this one: for it, that test did
+    not run. A requirement outside the run's ``profile``, or of a capability the target does
+    not offer, is not applicable whatever its tests did.
     """
     own = {t.nodeid: test_status(t) for t in tests}
+    failing = {t.nodeid: failing_ids(t) for t in tests}
     listed = {t.nodeid for t in tests if any(entry_matches_test(e, t.nodeid) for e in baseline)}
     by_requirement: dict[str, list[TestOutcome]] = {rid: [] for rid in requirement_set.requirements}
     for test in tests:
         for rid in test.requirements:
             by_requirement.setdefault(rid, []).append(test)
 
+    def status_on(test: TestOutcome, rid: str) -> str:
+        status = own[test.nodeid]
+        concluded = status not in (FAILED, EXPECTED_FAILURE) or rid in failing[test.nodeid]
+        return status if concluded else NOT_RUN
+
+    def applies(rid: str) -> bool:
+        item = requirement_set.requirements.get(rid)
+        return area_id(rid) not in not_offered and (
+            profile is None or item is None or asserted(item, profile)
+        )
+
     def requirement_verdict(rid: str, its_tests: list[TestOutcome]) -> str:
-        if area_id(rid) in not_offered:
+        if not applies(rid):
             return NOT_APPLICABLE
-        statuses = [own[t.nodeid] for t in its_tests]
+        statuses = {t.nodeid: status_on(t, rid) for t in its_tests}
         if rid not in baseline and any(
-            own[t.nodeid] == FAILED and t.nodeid not in listed for t in its_tests
+            status == FAILED and nodeid not in listed for nodeid, status in statuses.items()
         ):
             return FAILED
-        if FAILED in statuses or EXPECTED_FAILURE in statuses:
+        if FAILED in statuses.values() or EXPECTED_FAILURE in statuses.values():
             return EXPECTED_FAILURE
-        passed = [t for t in its_tests if own[t.nodeid] == PASSED]
+        passed = [nodeid for nodeid, status in statuses.items() if status == PASSED]
         if passed:
-            stale = rid in baseline or any(t.nodeid in listed for t in passed)
+            stale = rid in baseline or any(nodeid in listed for nodeid in passed)
             return UNEXPECTEDLY_PASSING if stale else PASSED
-        if statuses and all(s == NOT_APPLICABLE for s in statuses):
+        if statuses and all(s == NOT_APPLICABLE for s in statuses.values()):
             return NOT_APPLICABLE
         return NOT_RUN
 
@@ -131,7 +164,8 @@ def judge(
 
     def final_test_status(test: TestOutcome) -> str:
         status = own[test.nodeid]
-        all_listed = bool(test.requirements) and all(r in baseline for r in test.requirements)
+        fails = failing[test.nodeid]
+        all_listed = bool(fails) and all(r in baseline for r in fails)
         if status == FAILED and (test.nodeid in listed or all_listed):
             return EXPECTED_FAILURE
         if status == PASSED and (
@@ -160,6 +194,7 @@ def judge(
     return Judgement(
         requirement_status,
         {t.nodeid: final_test_status(t) for t in tests},
+        failing,
         stale,
         unmatched,
     )
@@ -199,7 +234,7 @@ def core_must(requirements: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _test_entry(
-    test: TestOutcome, status: str, baseline: Mapping[str, str], secret: str | None
+    test: TestOutcome, judgement: Judgement, baseline: Mapping[str, str], secret: str | None
 ) -> dict[str, Any]:
     reasons = [
         reason
@@ -208,9 +243,10 @@ def _test_entry(
     ]
     return {
         "nodeid": test.nodeid,
-        "status": status,
+        "status": judgement.test_status[test.nodeid],
         "outcome": test.outcome or "not run",
         "requirements": list(test.requirements),
+        "broken": list(judgement.failing[test.nodeid]),
         "duration_s": round(test.duration_s, 3),
         "message": test.message,
         "details": test.details,
@@ -233,7 +269,7 @@ def build_document(
     ``run`` carries the facts about the run itself (target_url, date, suite_version, profile,
     ...); ``secret`` (the account key) is masked in every exchange.
     """
-    judgement = judge(requirement_set, tests, baseline, not_offered)
+    judgement = judge(requirement_set, tests, baseline, not_offered, run.get("profile"))
     tests_by_id = {t.nodeid: t for t in tests}
     requirements: list[dict[str, Any]] = []
     for rid, status in judgement.requirement_status.items():
@@ -254,6 +290,7 @@ def build_document(
                     {
                         "nodeid": t.nodeid,
                         "status": judgement.test_status[t.nodeid],
+                        "found_broken": rid in judgement.failing[t.nodeid],
                         "message": t.message,
                     }
                     for t in its_tests
@@ -287,20 +324,47 @@ def build_document(
         },
         "areas": areas,
         "requirements": requirements,
-        "tests": [
-            _test_entry(test, judgement.test_status[nodeid], baseline, secret)
-            for nodeid, test in tests_by_id.items()
-        ],
+        "tests": [_test_entry(test, judgement, baseline, secret) for test in tests_by_id.values()],
     }
 
 
-def gate_failures(document: dict[str, Any], min_score: float | None) -> list[str]:
-    """Why the run fails its CI gate: failed requirements, stale baseline entries, low score."""
+def _fails_gate(requirement: dict[str, Any], strict: bool) -> bool:
+    """Whether a failure of this requirement fails the run, as RFC 2119 reads: a MUST always, a
+    SHOULD or MAY only under --strict-should (otherwise it is a warning)."""
+    return strict or requirement["level"] not in WARNING_LEVELS
+
+
+def fails_run(test: dict[str, Any], document: dict[str, Any], strict: bool) -> bool:
+    """Whether a failed test entry fails the run: it broke a requirement that fails the gate,
+    or it failed without a verdict on any (the target could not serve it).
+
+    The requirements it broke that are settled otherwise (an expected failure, not applicable,
+    or a SHOULD or MAY failure without --strict-should) leave it a warning."""
+    if test["status"] != FAILED:
+        return False
+    if not test["broken"]:
+        return True
+    by_id = {r["id"]: r for r in document["requirements"]}
+    settled = (EXPECTED_FAILURE, NOT_APPLICABLE)
+    for rid in test["broken"]:
+        requirement = by_id.get(rid)
+        if requirement is None or requirement["status"] not in (FAILED, *settled):
+            return True  # broken, yet neither failed nor settled: fail safe
+        if requirement["status"] == FAILED and _fails_gate(requirement, strict):
+            return True
+    return False
+
+
+def gate_failures(
+    document: dict[str, Any], min_score: float | None, strict: bool = False
+) -> list[str]:
+    """Why the run fails its CI gate: failed MUST requirements (every failed one under
+    ``strict``), stale baseline entries, low score."""
     reasons = []
-    failed = document["counts"][FAILED]
+    failed = sum(r["status"] == FAILED and _fails_gate(r, strict) for r in document["requirements"])
     if failed:
         reasons.append(f"{failed} requirement{'s' * (failed != 1)} failed")
-    failed_tests = sum(t["status"] == FAILED for t in document["tests"])
+    failed_tests = sum(fails_run(t, document, strict) for t in document["tests"])
     if failed_tests and not failed:
         reasons.append(f"{failed_tests} test{'s' * (failed_tests != 1)} failed")
     stale = document["baseline"]["stale"]
@@ -316,3 +380,17 @@ def gate_failures(document: dict[str, Any], min_score: float | None) -> list[str
         elif percent < min_score:
             reasons.append(f"core MUST score {percent:g}% is below --min-score {min_score:g}%")
     return reasons
+
+
+def gate_warnings(document: dict[str, Any], strict: bool = False) -> list[str]:
+    """The failures that do not fail the run: one line per level of the failed SHOULD and MAY
+    requirements (none under ``strict``, where they are gate failures)."""
+    warned: dict[str, list[str]] = {}
+    for r in document["requirements"]:
+        if r["status"] == FAILED and not _fails_gate(r, strict):
+            warned.setdefault(r["level"], []).append(r["id"])
+    return [
+        f"{len(ids)} {level} requirement{'s' * (len(ids) != 1)} failed "
+        f"(fails the run only with --strict-should): {', '.join(ids)}"
+        for level, ids in warned.items()
+    ]

@@ -2,9 +2,9 @@
 
     python -m tests.faults.precision [--jobs N] [NAME ...]
 
-A precise fault fails only checks marked with its own requirement; the line of a fault that
-also fails others lists them. A diagnostic for whoever adds or changes a fault, not part of the
-test run: it costs one whole suite run per fault.
+A precise fault fails only its own requirement (as the run's report.json judges it); the line
+of a fault that also fails others lists them. A diagnostic for whoever adds or changes a fault,
+not part of the test run: it costs one whole suite run per fault.
 """
 
 from __future__ import annotations
@@ -20,18 +20,24 @@ from tests.faults.runner import run_suite, setup_for
 
 
 def breakage(fault: Fault) -> str:
-    """One line: the fault, its requirement, and what a whole run fails."""
+    """One line: the fault, its requirement, and the requirements a whole run fails (the
+    statuses of its report.json, so only what the checks found broken)."""
     with tempfile.TemporaryDirectory() as report_dir:
-        run = run_suite([fault.name], setup_for(fault.requirement, whole_suite=True),
-                        Path(report_dir), stop_at_first=False)
-    others = sorted({i for test in run.failed for i in test.requirements} - {fault.requirement})
-    stray = [t.nodeid for t in run.failed if fault.requirement not in t.requirements]
-    verdict = "precise" if run.caught_on(fault.requirement) and not stray else "IMPRECISE"
-    if not run.caught_on(fault.requirement):
+        run = run_suite(
+            [fault.name],
+            setup_for(fault.requirement, whole_suite=True),
+            Path(report_dir),
+            stop_at_first=False,
+        )
+    failed = run.failed_requirements
+    others = [i for i in failed if i != fault.requirement]
+    verdict = "IMPRECISE" if others else "precise"
+    if fault.requirement not in failed:
         verdict = "MISSED"
-    return (f"{fault.name:34} {fault.requirement:10} {verdict:9} {len(run.failed):3} failed; "
-            f"also marked: {', '.join(others) or '-'}; without its id: {len(stray)}"
-            + "".join(f"\n    {nodeid}" for nodeid in stray[:5]))
+    return (
+        f"{fault.name:34} {fault.requirement:10} {verdict:9} {len(failed):3} requirements "
+        f"failed ({len(run.failed)} tests); also failed: {', '.join(others) or '-'}"
+    )
 
 
 def main(argv: list[str]) -> int:

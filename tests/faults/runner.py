@@ -84,6 +84,7 @@ class SuiteRun:
     passed: int
     seconds: float
     output: str
+    failed_requirements: tuple[str, ...]  # the report's verdict, not the failed tests' markers
 
     def caught_on(self, requirement_id: str) -> list[FailedTest]:
         """The failed tests marked with ``requirement_id``."""
@@ -117,10 +118,16 @@ def _failed_tests(report: dict[str, Any]) -> tuple[FailedTest, ...]:
     )
 
 
-def run_suite(faults: Sequence[str], setup: Setup, report_dir: Path,
-              stop_at_first: bool = True) -> SuiteRun:
+def _failed_requirements(report: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(r["id"] for r in report.get("requirements", []) if r.get("status") == "failed")
+
+
+def run_suite(
+    faults: Sequence[str], setup: Setup, report_dir: Path, stop_at_first: bool = True
+) -> SuiteRun:
     """Start the mock with ``faults``, run the suite against it (stopping at its first failure
-    unless told otherwise) and read the verdict from report.json."""
+    unless told otherwise) and read the verdict from report.json. SHOULD and MAY failures fail
+    the run too (--strict-should): many faults break one of those."""
     compat = "platform" if setup.profile == "platform" else "strict"
     options = [*setup.mock_options]
     for name in faults:
@@ -131,7 +138,7 @@ def run_suite(faults: Sequence[str], setup: Setup, report_dir: Path,
         sys.executable, "-m", "pytest", str(SUITE), "-q", "-p", "no:xdist",
         "--target-url", mock.url, "--account-key", mock.account_key,
         "--poll-timeout", f"{POLL_TIMEOUT:g}", "--profile", setup.profile,
-        "--report-dir", str(report_dir), *setup.suite_options,
+        "--report-dir", str(report_dir), "--strict-should", *setup.suite_options,
     ]  # fmt: skip
     if setup.only:
         command += ["--requirement", ",".join(setup.only)]
@@ -153,4 +160,5 @@ def run_suite(faults: Sequence[str], setup: Setup, report_dir: Path,
         passed,
         time.monotonic() - started,
         done.stdout + done.stderr,
+        _failed_requirements(report),
     )

@@ -30,6 +30,7 @@ SPREAD = (
 )
 POLL_CHECKS = "POLL-001,POLL-004"
 MOCK_POLL_TIMEOUT = "2"
+CLEAN_UP_REQUESTS = 5
 
 
 def suite(url: str, key: str, folder: Path, *args: str) -> tuple[int, dict[str, Any], str]:
@@ -76,6 +77,8 @@ def test_dropped_kept_alive_requests_change_nothing(
     assert transport["fresh_connections"] is True
     assert transport["dropped"] == proxy.counters.dropped
     assert "one connection per request" in output
+    html = (tmp_path / "reports" / "report.html").read_text()
+    assert "Transport: the target closed" in html
 
 
 @pytest.mark.parametrize("rate", [0.03, 0.30])
@@ -88,8 +91,10 @@ def test_random_429s_are_waited_out(
         )
     assert code == 0, output[-3000:]
     assert verdict(document) == direct
-    assert proxy.counters.throttled > 0
-    assert document["transport"]["throttled"] == proxy.counters.throttled
+    counted = document["transport"]["throttled"]
+    assert counted > 0
+    # the instance is deleted after the reports are written: its 429s are not in them
+    assert 0 <= proxy.counters.throttled - counted <= CLEAN_UP_REQUESTS
     assert "429" in " ".join(document["transport"]["summary"])
 
 

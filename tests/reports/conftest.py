@@ -38,7 +38,9 @@ requirements:
   - {id: ROOM-001, level: MUST, profile: core, statement: "Rooms filter messages."}
 """
 
-# The suite plugin's side of the contract, as conformance/plugin.py provides it.
+# The suite plugin's side of the contract, as conformance/plugin.py provides it (a failed
+# assertion that names the requirements it found broken reports them as "broken"; a check the
+# target could not serve at all is "unusable").
 CONTRACT_CONFTEST = f'''
 import pytest
 
@@ -73,11 +75,18 @@ def pytest_runtest_makereport(item, call):
     if report.failed:
         exchange = dict(EXCHANGE, url=EXCHANGE["url"] + item.name)
         report.user_properties.append(("exchanges", [exchange]))
+        error = call.excinfo.value if call.excinfo else None
+        broken = getattr(error, "requirements", ())
+        if broken:
+            report.user_properties.append(("broken", " ".join(broken)))
+        if getattr(error, "unusable", False):
+            report.user_properties.append(("unusable", str(error)))
 '''
 
 BEHAVIOURS = {
     "pass": "pass",
     "fail": "assert False, 'wrong status 500 for {name}'",
+    "break first": "expect.check(False, 'status 201 for {name}', req={ids[0]!r})",
     "error": "pass  # the broken fixture fails in setup",
     "not run": "pytest.skip('not run: needs --poll-timeout')",
     "not applicable": "pytest.skip('not applicable: outside the core profile')",
@@ -141,10 +150,10 @@ class SyntheticSuite:
         self, checks: dict[str, tuple[tuple[str, ...], str]], module: str = "test_checks"
     ) -> None:
         """A test module with one test per entry: name -> (requirement ids, behaviour)."""
-        parts = ["import pytest\n"]
+        parts = ["import pytest\n\nfrom conformance import expect\n"]
         for name, (ids, behaviour) in checks.items():
             marker = f"@pytest.mark.requirement({', '.join(repr(i) for i in ids)})\n" if ids else ""
-            body = BEHAVIOURS[behaviour].format(name=name)
+            body = BEHAVIOURS[behaviour].format(name=name, ids=ids)
             fixtures = "request, broken" if behaviour == "error" else "request"
             parts.append(f"{marker}def {name}({fixtures}):\n    {body}\n")
         self.pytester.makepyfile(**{module: "\n".join(parts)})

@@ -117,4 +117,9 @@ def test_an_unreachable_target_is_exit_2(tmp_path):
     done = pytest_child(f"http://127.0.0.1:{port}", random_key("account"), tmp_path / "reports")
     assert done.returncode == 2
     assert "cannot be reached" in done.stderr + done.stdout
-    assert not (tmp_path / "reports").exists()
+    document = json.loads((tmp_path / "reports" / "report.json").read_text())
+    assert document["exit_status"] == 2
+    assert "cannot be reached" in document["gate_failures"][0]
+    assert document["counts"]["passed"] == document["counts"]["failed"] == 0
+    assert document["counts"]["not run"] > 0
+    assert {"junit.xml", "report.html"} <= {p.name for p in (tmp_path / "reports").iterdir()}

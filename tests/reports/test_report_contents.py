@@ -95,6 +95,7 @@ def test_run_facts_tests_and_failure_messages(suite):
         {
             "nodeid": "test_checks.py::test_alpha_two",
             "status": "failed",
+            "found_broken": True,
             "message": "AssertionError: wrong status 500 for test_alpha_two\nassert False",
         }
     ]
