@@ -4,7 +4,6 @@ on the stack of ``mock_server.server``. Their resident memory is read with psuti
 
 from __future__ import annotations
 
-import re
 import resource
 import subprocess
 import sys
@@ -16,9 +15,9 @@ from pathlib import Path
 import psutil
 
 from benchmarks.client import Connection, request_bytes
+from spec.protocol import READY_LINE
 
 ROOT = Path(__file__).resolve().parent.parent
-READY = re.compile(r"listening on http://([\d.]+):(\d+)(?: \(account key (\w+)\))?")
 BENCH_INSTANCE = "bench"
 CHANNELS = f"/v1.1/instances/{BENCH_INSTANCE}/channels/"
 START_TIMEOUT = 60.0
@@ -70,10 +69,10 @@ def running(name: str, command: list[str]) -> Iterator[Server]:
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
-        found = READY.search(line)
+        found = READY_LINE.search(line)
         if not found:
             raise SystemExit(f"benchmarks: error: the {name} did not start: {line!r}")
-        yield Server(name, found.group(1), int(found.group(2)), found.group(3) or "",
+        yield Server(name, found["host"], int(found["port"]), found["key"] or "",
                      psutil.Process(process.pid))
     finally:
         process.terminate()

@@ -9,6 +9,17 @@ from typing import Any, NoReturn
 
 import spec
 from conformance.client import Reply
+from spec.protocol import (  # noqa: F401  (the checks compare answers with these texts)
+    CHANNEL_NOT_FOUND,
+    CUSTOM_PUBLISH_NOT_ALLOWED,
+    INSTANCE_NOT_FOUND,
+    NO_SUCH_KEY,
+    NOT_FOUND,
+    PERMISSION_DENIED,
+    ROOM_REQUIRED,
+    THROTTLED,
+    request_too_large,
+)
 
 SHOWN_HEADERS = (
     "Content-Type",
@@ -140,13 +151,7 @@ def detail(reply: Reply, expected_status: int, text: str, req: Req = None) -> No
     json_reply(reply, expected_status, {"detail": text}, req)
 
 
-PERMISSION_DENIED = "You do not have permission to perform this action."
-NO_SUCH_KEY = "No such API Key."
-CUSTOM_PUBLISH_DENIED = "Custom publish not allowed on this channel."
-NOT_FOUND = "Not found."
-CHANNEL_NOT_FOUND = "Channel was not found."
-INSTANCE_NOT_FOUND = "Instance was not found."
-ROOM_REQUIRED = {"room": "This field is required for channels with separate rooms."}
+ROOM_REQUIRED_BODY = {"room": ROOM_REQUIRED}
 
 
 def denied(reply: Reply, req: Req = None) -> None:

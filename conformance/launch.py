@@ -4,7 +4,6 @@ so plain `pytest` needs no set-up. The suite still talks to it over HTTP only.""
 from __future__ import annotations
 
 import queue
-import re
 import subprocess
 import sys
 import tempfile
@@ -14,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-READY = re.compile(r"channels-mock listening on (?P<url>https?://\S+) \(account key (?P<key>\w+)\)")
+from spec.protocol import READY_LINE
+
 START_TIMEOUT = 60.0
 EMBEDDED_POLL_TIMEOUT = 2.0
 
@@ -88,8 +88,8 @@ def start(account_key: str, compat: str, options: Sequence[str] = ()) -> Embedde
             line = lines.get(timeout=START_TIMEOUT)
             if not line:
                 break
-            found = READY.search(line)
-            if found:
+            found = READY_LINE.search(line)
+            if found and found["key"]:
                 return EmbeddedMock(process, found["url"], found["key"], errors)
     except queue.Empty:
         pass

@@ -42,7 +42,7 @@ WORKER_STATS = "channels_transport"
 RATE_MARGIN = 0.9  # keep this share of --rate-limit, so clock drift stays under the limit
 PROBE_REQUESTS = 4
 # A whole default run sends about this many requests (measured against the bundled mock).
-REQUESTS_PER_RUN = 6000
+REQUESTS_PER_RUN = 2400
 LONG_RUN_WARNING_S = 300.0
 MAX_DURATION_PREFIX = "not run: the run reached --max-duration"
 

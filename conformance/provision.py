@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.client import API_PREFIX, Client, Paths, Principal, Reply
+from spec.protocol import ACCOUNT_KEY_LAST_DIGITS, API_KEY_LAST_DIGITS, KEY_LENGTH
 
 _counter = itertools.count(1)
 
@@ -33,9 +34,8 @@ def unique_name(prefix: str = "c") -> str:
 def random_key(kind: str) -> str:
     """A well-formed key nobody issued. The last hex digit's parity tells the kind:
     even for an account key, odd for an instance API key."""
-    body = secrets.token_hex(20)[:39]
-    last = secrets.choice("13579bdf" if kind == "api" else "02468ace")
-    return body + last
+    digits = API_KEY_LAST_DIGITS if kind == "api" else ACCOUNT_KEY_LAST_DIGITS
+    return secrets.token_hex(KEY_LENGTH // 2)[: KEY_LENGTH - 1] + secrets.choice(digits)
 
 
 def _created(reply: Reply, what: str, status: int = 201) -> dict[str, Any]:

@@ -10,7 +10,6 @@ One representation is judged in one go: every requirement it breaks is named, no
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import spec
 from conformance import expect
 from conformance.client import Paths, Reply
+from spec.protocol import DATETIME
 
 MESSAGE_KEYS = frozenset({"id", "created_at", "action", "author", "metadata", "payload"})
 TOLERATED_MESSAGE_KEYS = frozenset({"room"})
@@ -36,7 +36,6 @@ CHANNEL_KEYS = frozenset(
     }
 )
 CHANNEL_DATES = ("created_at", "updated_at")
-DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 
 Req = expect.Req
 Parts = Mapping[str, Req]  # top-level key -> the requirement(s) it answers to
@@ -69,7 +68,7 @@ def check_schema(
 def _datetime(value: Any, what: str, req: Req) -> Condition:
     return (
         req,
-        isinstance(value, str) and DATETIME.match(value),
+        isinstance(value, str) and DATETIME.fullmatch(value),
         f"{what} formatted YYYY-MM-DDTHH:MM:SS.ffffffZ, got {value!r}",
     )
 

@@ -304,7 +304,9 @@ def test_user_with_publish_binds_objects(
     channel = new_channel(other_permissions="publish", custom_publish=False)
     user = world.principal("non_member")
     created = objects.create(user, title="mine", channel=channel)
-    refused_for_custom_publish = created.json_or_none() == {"detail": expect.CUSTOM_PUBLISH_DENIED}
+    refused_for_custom_publish = created.json_or_none() == {
+        "detail": expect.CUSTOM_PUBLISH_NOT_ALLOWED
+    }
     expect.check(
         not refused_for_custom_publish,
         "no custom_publish check on data objects",

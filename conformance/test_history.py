@@ -201,7 +201,7 @@ def test_history_of_separate_rooms_needs_a_room(
 ) -> None:
     channel = new_channel(type="separate_rooms", custom_publish=True, other_permissions="subscribe")
     api.published(channel, world.admin, {"r": 1}, "r1")
-    expect.json_reply(api.history(channel, world.principal(caller)), 400, expect.ROOM_REQUIRED)
+    expect.json_reply(api.history(channel, world.principal(caller)), 400, expect.ROOM_REQUIRED_BODY)
 
 
 @pytest.mark.requirement("HIST-014", "HIST-022")
@@ -236,7 +236,7 @@ def test_history_detail_of_separate_rooms_needs_a_room(
 ) -> None:
     message = api.published(rooms, world.admin, {"r": 1}, "r1")
     expect.json_reply(
-        api.history_item(rooms, message["id"], world.admin), 400, expect.ROOM_REQUIRED
+        api.history_item(rooms, message["id"], world.admin), 400, expect.ROOM_REQUIRED_BODY
     )
 
 

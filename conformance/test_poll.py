@@ -148,10 +148,10 @@ def test_poll_with_empty_or_negative_last_id_waits(
     ("room", "body"),
     [
         pytest.param(
-            None, expect.ROOM_REQUIRED, id="absent", marks=pytest.mark.requirement("POLL-011")
+            None, expect.ROOM_REQUIRED_BODY, id="absent", marks=pytest.mark.requirement("POLL-011")
         ),
         pytest.param(
-            "", expect.ROOM_REQUIRED, id="empty", marks=pytest.mark.requirement("POLL-009")
+            "", expect.ROOM_REQUIRED_BODY, id="empty", marks=pytest.mark.requirement("POLL-009")
         ),
         pytest.param(
             "   ",

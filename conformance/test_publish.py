@@ -13,7 +13,6 @@ from conformance.flows import MISSING, ChannelApi
 from conformance.provision import random_key
 
 SIZE_LIMIT = 65536
-TOO_LARGE = "Request size limit exceeded (65536)."
 JSON = {"Content-Type": "application/json"}
 
 
@@ -41,7 +40,7 @@ def test_oversized_publish_is_refused_before_any_other_check(
             f"/instances/{world.instance.name}/", f"/instances/{random_key('api')[:20]}x/"
         )
     reply = api.client.post(path, caller, data=sized_body(SIZE_LIMIT + 1), headers=JSON)
-    expect.detail(reply, 413, TOO_LARGE)
+    expect.detail(reply, 413, expect.request_too_large())
 
 
 @pytest.mark.requirement("PUB-002")
@@ -179,7 +178,7 @@ def test_room_of_128_characters_is_accepted(api: ChannelApi, world: World, rooms
 
 @pytest.mark.requirement("PUB-012")
 def test_separate_rooms_publish_needs_a_room(api: ChannelApi, world: World, rooms: str) -> None:
-    expect.json_reply(api.publish(rooms, world.admin, {"a": 1}), 400, expect.ROOM_REQUIRED)
+    expect.json_reply(api.publish(rooms, world.admin, {"a": 1}), 400, expect.ROOM_REQUIRED_BODY)
 
 
 @pytest.mark.parametrize(

@@ -129,7 +129,7 @@ def test_only_the_session_room(api: ChannelApi, world: World, rooms: str, new_ch
 @pytest.mark.parametrize("case", ["room-missing", "no-key", "unknown-channel", "bad-last_id"])
 def test_errors_answer_the_handshake(case: str, api: ChannelApi, world: World, rooms: str) -> None:
     channel, principal, params, status, body = {
-        "room-missing": (rooms, world.admin, {}, 400, expect.ROOM_REQUIRED),
+        "room-missing": (rooms, world.admin, {}, 400, expect.ROOM_REQUIRED_BODY),
         "no-key": (
             rooms,
             Principal("no key"),

@@ -5,23 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from mock_server import faults
-
-PERMISSION_DENIED = "You do not have permission to perform this action."
-NOT_FOUND = "Not found."
-NO_SUCH_KEY = "No such API Key."
-INSTANCE_NOT_FOUND = "Instance was not found."
-CHANNEL_NOT_FOUND = "Channel was not found."
-ROOM_REQUIRED = "This field is required for channels with separate rooms."
-BAD_PAGE = "Incorrect page parameter provided."
-THROTTLED = "Request was throttled. Expected available in 1 second."
-CUSTOM_PUBLISH_NOT_ALLOWED = "Custom publish not allowed on this channel."
+from spec.protocol import (  # noqa: F401  (re-exported: the mock's modules raise these texts)
+    BAD_PAGE,
+    CHANNEL_NOT_FOUND,
+    CUSTOM_PUBLISH_NOT_ALLOWED,
+    INSTANCE_NOT_FOUND,
+    NO_SUCH_KEY,
+    NOT_FOUND,
+    PERMISSION_DENIED,
+    ROOM_REQUIRED,
+    THROTTLED,
+    request_too_large,
+)
 
 
 class ApiError(Exception):
     """An error answer: a status, a JSON body and optional extra headers."""
 
-    def __init__(self, status: int, body: dict[str, Any],
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(status, body)
         self.status = status
         self.body = body
@@ -63,7 +66,7 @@ def method_not_allowed(method: str) -> ApiError:
 
 def too_large(limit: int) -> ApiError:
     """The request size gate of publish (and a safety cap elsewhere)."""
-    return detail(413, f"Request size limit exceeded ({limit}).")
+    return detail(413, request_too_large(limit))
 
 
 def throttled() -> ApiError:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from spec.protocol import DATETIME_FORMAT
+
 PERMISSION_LEVELS = ("none", "subscribe", "publish")
 CHANNEL_TYPES = ("default", "separate_rooms")
 BUILTIN_CHANNELS = ("default", "eventlog")
@@ -18,8 +20,8 @@ def utcnow() -> datetime:
 
 
 def format_datetime(moment: datetime) -> str:
-    """The platform's datetime format: always six fractional digits and a ``Z`` (§1.3)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """The platform's datetime format: always six fractional digits and a ``Z`` (CHAN-004)."""
+    return moment.astimezone(UTC).strftime(DATETIME_FORMAT)
 
 
 def level(permission: str) -> int:

@@ -30,9 +30,9 @@ from mock_server.pagination import envelope, select_messages
 from mock_server.parsing import BodyParseError, parse_json
 from mock_server.representations import message_json, select_fields
 from mock_server.responses import json_response, offloaded_response, render
+from spec.protocol import PUBLISH_LIMIT
 
 blueprint = Blueprint("messages", __name__)
-PUBLISH_LIMIT = 65536
 CHANNEL = ROOT + "<segment:channel>/"
 HISTORY = ROOT + "<channel>/history/"
 MESSAGE_METADATA = {"type": "message"}

@@ -26,12 +26,12 @@ from werkzeug.test import TestResponse
 
 from mock_server.app import create_app
 from mock_server.config import MockConfig
+from spec.protocol import DATETIME
 
 CAPTURES = Path(__file__).with_name("captures")
 CAPTURE_FILES = ("platform-captures.json", "platform-captures-2.json")
 ACCOUNT_KEY = "c0ffee" * 6 + "0000"
 REPLAY_POLL_TIMEOUT = 0.3
-DATETIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 KEY = re.compile(r"[0-9a-f]{40}")
 REPEATED = re.compile(r"<'(.)' repeated (\d+) times>")
 RAW_BODY = re.compile(r"<(\d+) bytes raw>")

@@ -8,9 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
+from spec.protocol import DATETIME, request_too_large
 from tests.mock.conftest import ACCOUNT_KEY, Mock
-
-DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
 
 def test_apps_side_by_side_share_no_state(make_mock: Callable[..., Mock]) -> None:
@@ -92,7 +91,7 @@ def test_python_sdk_habits(mock: Mock) -> None:
     published = mock.call("POST", "channels/py/publish/", key="", headers=token,
                           json={"payload": '{"content": "hi"}'})
     assert published.get_json()["payload"] == {"content": "hi"}
-    assert DATETIME.match(published.get_json()["created_at"])
+    assert DATETIME.fullmatch(published.get_json()["created_at"])
     history = mock.call("GET", "channels/py/history/", key="", headers=token,
                         content_type="application/json")
     assert history.status_code == 200 and len(history.get_json()["objects"]) == 1
@@ -155,4 +154,4 @@ def test_publish_size_gate_comes_before_everything(mock: Mock) -> None:
     response = mock.call("POST", "/v1.1/instances/nope-nope/channels/x/publish/", key="",
                          data=body, content_type="application/json")
     assert response.status_code == 413
-    assert response.get_json() == {"detail": "Request size limit exceeded (65536)."}
+    assert response.get_json() == {"detail": request_too_large()}

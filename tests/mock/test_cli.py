@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import selectors
 import signal
 import socket
@@ -21,8 +20,8 @@ import requests
 
 from mock_server import keys
 from mock_server.faults import CATALOGUE
+from spec.protocol import READY_LINE
 
-READY = re.compile(r"^channels-mock listening on http://127\.0\.0\.1:(\d+) \(account key (\w+)\)$")
 KEY = "c0ffee" * 6 + "0000"
 START_TIMEOUT = 30
 SOCKET_POLLERS = 200
@@ -45,15 +44,20 @@ def command(*args: str) -> list[str]:
 
 @contextmanager
 def served(*args: str, env: dict[str, str] | None = None) -> Iterator[Served]:
-    process = subprocess.Popen(command("serve", "--port", "0", *args), stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True,
-                               env={**os.environ, **(env or {})})
+    process = subprocess.Popen(
+        command("serve", "--port", "0", *args),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
     try:
         assert process.stdout is not None
         line = process.stdout.readline().strip()
-        found = READY.match(line)
-        assert found, f"no ready line, got {line!r}"
-        yield Served(process, int(found.group(1)), found.group(2))
+        found = READY_LINE.fullmatch(line)
+        assert found and found["name"] == "channels-mock" and found["host"] == "127.0.0.1", line
+        assert found["key"], f"no account key in the ready line {line!r}"
+        yield Served(process, int(found["port"]), found["key"])
     finally:
         if process.poll() is None:
             process.kill()
@@ -67,11 +71,15 @@ def stop(process: subprocess.Popen, signum: int) -> int:
 
 def provision(server: Served, instance: str = "cli-test") -> str:
     headers = {"Authorization": f"token {server.key}"}
-    requests.post(f"{server.url}/v1.1/instances/", json={"name": instance}, headers=headers,
-                  timeout=10).raise_for_status()
-    requests.post(f"{server.url}/v1.1/instances/{instance}/channels/",
-                  json={"name": "chat", "custom_publish": True}, headers=headers,
-                  timeout=10).raise_for_status()
+    requests.post(
+        f"{server.url}/v1.1/instances/", json={"name": instance}, headers=headers, timeout=10
+    ).raise_for_status()
+    requests.post(
+        f"{server.url}/v1.1/instances/{instance}/channels/",
+        json={"name": "chat", "custom_publish": True},
+        headers=headers,
+        timeout=10,
+    ).raise_for_status()
     return f"{server.url}/v1.1/instances/{instance}/channels/chat/"
 
 
@@ -81,12 +89,15 @@ def test_serves_then_stops_cleanly_even_with_a_parked_poll(signum: int) -> None:
         assert server.key == KEY
         channel = provision(server)
         parked = socket.create_connection(("127.0.0.1", server.port))
-        parked.sendall(f"GET {channel.split(str(server.port))[1]}poll/?api_key={KEY} HTTP/1.1"
-                       f"\r\nHost: x\r\n\r\n".encode())
+        parked.sendall(
+            f"GET {channel.split(str(server.port))[1]}poll/?api_key={KEY} HTTP/1.1"
+            f"\r\nHost: x\r\n\r\n".encode()
+        )
         stats = f"{server.url}/__mock__/stats"
         deadline = time.monotonic() + 10
-        while requests.get(stats, headers={"X-API-KEY": KEY}, timeout=5).json()[
-                "subscriptions"] < 1:
+        while (
+            requests.get(stats, headers={"X-API-KEY": KEY}, timeout=5).json()["subscriptions"] < 1
+        ):
             assert time.monotonic() < deadline
             time.sleep(0.02)
         assert stop(server.process, signum) == 0
@@ -96,8 +107,9 @@ def test_serves_then_stops_cleanly_even_with_a_parked_poll(signum: int) -> None:
 def test_without_account_key_a_valid_one_is_generated_and_works() -> None:
     with served("--poll-timeout", "1") as server:
         assert keys.classify(server.key) is keys.KeyKind.ACCOUNT
-        response = requests.get(f"{server.url}/v1.1/instances/",
-                                headers={"X-API-KEY": server.key}, timeout=10)
+        response = requests.get(
+            f"{server.url}/v1.1/instances/", headers={"X-API-KEY": server.key}, timeout=10
+        )
         assert response.status_code == 200
         assert stop(server.process, signal.SIGTERM) == 0
 
@@ -125,12 +137,18 @@ def test_one_publish_answers_every_poller_parked_on_real_sockets() -> None:
             sockets.append(sock)
         stats = f"{server.url}/__mock__/stats"
         deadline = time.monotonic() + 20
-        while requests.get(stats, headers={"X-API-KEY": KEY}, timeout=5).json()[
-                "subscriptions"] < SOCKET_POLLERS:
+        while (
+            requests.get(stats, headers={"X-API-KEY": KEY}, timeout=5).json()["subscriptions"]
+            < SOCKET_POLLERS
+        ):
             assert time.monotonic() < deadline, "pollers did not all park"
             time.sleep(0.05)
-        message = requests.post(f"{channel}publish/", json={"payload": {"to": "all"}},
-                                headers={"X-API-KEY": KEY}, timeout=10).json()
+        message = requests.post(
+            f"{channel}publish/",
+            json={"payload": {"to": "all"}},
+            headers={"X-API-KEY": KEY},
+            timeout=10,
+        ).json()
         answers = []
         while len(answers) < SOCKET_POLLERS and time.monotonic() < deadline + 20:
             for key, _ in selector.select(timeout=1):
@@ -149,21 +167,24 @@ def test_one_publish_answers_every_poller_parked_on_real_sockets() -> None:
             assert json.loads(body)["payload"] == {"to": "all"}
 
 
-@pytest.mark.parametrize("argv", [
-    ["serve", "--port", "abc"],
-    ["serve", "--port", "70000"],
-    ["serve", "--compat", "loose"],
-    ["serve", "--account-key", "nothex"],
-    ["serve", "--account-key", "c0ffee" * 6 + "0001"],
-    ["serve", "--poll-timeout", "-1"],
-    ["serve", "--poll-timeout", "soon"],
-    ["serve", "--history-limit", "0"],
-    ["serve", "--throttle", "fast"],
-    ["serve", "--throttle", "0"],
-    ["serve", "--bogus"],
-    ["launch"],
-    [],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["serve", "--port", "abc"],
+        ["serve", "--port", "70000"],
+        ["serve", "--compat", "loose"],
+        ["serve", "--account-key", "nothex"],
+        ["serve", "--account-key", "c0ffee" * 6 + "0001"],
+        ["serve", "--poll-timeout", "-1"],
+        ["serve", "--poll-timeout", "soon"],
+        ["serve", "--history-limit", "0"],
+        ["serve", "--throttle", "fast"],
+        ["serve", "--throttle", "0"],
+        ["serve", "--bogus"],
+        ["launch"],
+        [],
+    ],
+)
 def test_bad_options_give_one_line_and_exit_code_2(argv: list[str]) -> None:
     result = subprocess.run(command(*argv), capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
@@ -173,8 +194,13 @@ def test_bad_options_give_one_line_and_exit_code_2(argv: list[str]) -> None:
 
 
 def test_bad_poll_timeout_variable_is_a_bad_option() -> None:
-    result = subprocess.run(command("serve", "--port", "0"), capture_output=True, text=True,
-                            timeout=30, env={**os.environ, "CHANNEL_POLL_TIMEOUT": "forever"})
+    result = subprocess.run(
+        command("serve", "--port", "0"),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "CHANNEL_POLL_TIMEOUT": "forever"},
+    )
     assert result.returncode == 2
     assert result.stderr.strip().startswith("channels-mock: error: CHANNEL_POLL_TIMEOUT")
 
@@ -184,8 +210,9 @@ def test_a_busy_port_is_a_one_line_error() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = str(taken.getsockname()[1])
-        result = subprocess.run(command("serve", "--port", port), capture_output=True,
-                                text=True, timeout=30)
+        result = subprocess.run(
+            command("serve", "--port", port), capture_output=True, text=True, timeout=30
+        )
     assert result.returncode == 1
     assert result.stderr.strip().startswith("channels-mock: error: cannot listen")
     assert "Traceback" not in result.stderr
@@ -194,7 +221,8 @@ def test_a_busy_port_is_a_one_line_error() -> None:
 def test_faults_and_spec_commands() -> None:
     faults = subprocess.run(command("faults"), capture_output=True, text=True, timeout=30)
     assert faults.returncode == 0 and len(faults.stdout.splitlines()) == len(CATALOGUE)
-    spec = subprocess.run(command("spec", "--format", "json"), capture_output=True, text=True,
-                          timeout=30)
+    spec = subprocess.run(
+        command("spec", "--format", "json"), capture_output=True, text=True, timeout=30
+    )
     assert spec.returncode == 0
     assert json.loads(spec.stdout)["openapi"].startswith("3.1")
