@@ -135,7 +135,7 @@ def body_of(reply: Reply, req: Req = None) -> Any:
 
 
 def json_reply(reply: Reply, expected_status: int, expected_body: Any, req: Req = None) -> Any:
-    """Exact status and exact JSON body (string vs list shapes matter, reference §1.4)."""
+    """Exact status and exact JSON body (string vs list shapes matter, ERR-001, PUB-012)."""
     shown = json.dumps(expected_body, ensure_ascii=False)
     check(
         reply.status == expected_status and reply.json_or_none() == expected_body,

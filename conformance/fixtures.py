@@ -35,7 +35,7 @@ MATRIX_PRINCIPALS = (
 
 @dataclass(frozen=True)
 class World:
-    """One instance with every kind of caller the checks use (reference §2.3)."""
+    """One instance with every kind of caller the checks use (principals: see requirements.yaml)."""
 
     instance: Instance
     ignore_acl: ApiKey

@@ -16,7 +16,7 @@ than noisy:
   transport=websocket without a handshake. A 400 whose every message is one of those
   (``STATE_CONFLICTS``) is not a rejection of valid input.
 
-- HTTP itself only asks servers to take request targets up to 8000 octets (RFC 9110 §4.1); a
+- HTTP itself only asks servers to take request targets up to 8000 octets (RFC 9110, section 4.1); a
   414 to a longer one comes from the HTTP layer, not the API, and only GEN-001 applies to it.
 
 ``fields`` / ``excluded_fields`` make the server return a subset of the strict schema, so those

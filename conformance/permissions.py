@@ -1,4 +1,4 @@
-"""The core decision table of reference §5.2 as data: for a caller, a channel's
+"""The core decision table of area PERM as data: for a caller, a channel's
 other_permissions / group_permissions and an operation, what the target must answer and which
 requirements that cell verifies. The checks in test_permissions.py replay it."""
 
@@ -40,7 +40,7 @@ class Outcome:
 
 
 def level(cell: Cell) -> str:
-    """The user's effective level L (reference §5.1); the channel's group is the member's."""
+    """The user's effective level L (PERM-039 to PERM-043); the channel's group is the member's."""
     if cell.principal == "member" and RANK[cell.group] > RANK[cell.other]:
         return cell.group
     return cell.other

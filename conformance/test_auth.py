@@ -1,4 +1,4 @@
-"""Authentication (reference §2, §3): where keys come from, unknown keys, user keys, keys of
+"""Authentication (area AUTH): where keys come from, unknown keys, user keys, keys of
 another instance, and the set-up endpoints the suite provisions with."""
 
 from __future__ import annotations

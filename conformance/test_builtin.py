@@ -1,4 +1,4 @@
-"""The built-in channels default and eventlog (reference §4.6), checked in a fresh instance."""
+"""The built-in channels default and eventlog (area BUILTIN), checked in a fresh instance."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The channel resource (reference §4): create, validation, detail, update, delete, list."""
+"""The channel resource (area CHAN): create, validation, detail, update, delete, list."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The custom_publish requirement (reference §4.2, §5.3, §7, seed): off by default, checked after
+"""The custom_publish requirement (area CPUB, seed): off by default, checked after
 the permission check and before body and room validation, switchable at once."""
 
 from __future__ import annotations

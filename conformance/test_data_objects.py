@@ -1,4 +1,4 @@
-"""Messages triggered by data objects (reference §10): create, update and delete of an object bound
+"""Messages triggered by data objects (area DATA): create, update and delete of an object bound
 to a channel add messages; validation and the publish-permission check on the channel."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Errors and bad input (reference §1, §12): 405s, trailing slashes, body parsing, unknown
+"""Errors and bad input (area ERR): 405s, trailing slashes, body parsing, unknown
 instances and channels, and a battery of odd requests that must never break the target."""
 
 from __future__ import annotations

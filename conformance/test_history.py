@@ -1,4 +1,4 @@
-"""History (reference §9): envelope, ordering, last_id, cursor pagination, room rules, detail."""
+"""History (area HIST): envelope, ordering, last_id, cursor pagination, room rules, detail."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Message ids (reference §6.2): positive, strictly increasing within a channel and room and across
+"""Message ids (area ID): positive, strictly increasing within a channel and room and across
 the instance, also when publishers run concurrently."""
 
 from __future__ import annotations

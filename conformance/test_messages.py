@@ -1,4 +1,4 @@
-"""Message shape (reference §6.1): every message seen through publish, poll and history is
+"""Message shape (area MSG): every message seen through publish, poll and history is
 validated against spec/schemas, with the author each kind of caller gets and the links."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Permission handling (reference §5): the decision table for every caller, permission pair and
+"""Permission handling (area PERM): the decision table for every caller, permission pair and
 operation; anonymous-read keys; writes; group membership."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Long polling (reference §8): stored catch-up with last_id, waiting polls woken by publishes,
+"""Long polling (area POLL): stored catch-up with last_id, waiting polls woken by publishes,
 204 on timeout, query validation, fan-out to many pollers."""
 
 from __future__ import annotations

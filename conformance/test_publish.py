@@ -1,4 +1,4 @@
-"""Publish (reference §7): the size limit, payload forms, room validation, body media types."""
+"""Publish (area PUB): the size limit, payload forms, room validation, body media types."""
 
 from __future__ import annotations
 

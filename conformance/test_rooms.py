@@ -1,4 +1,4 @@
-"""Rooms (reference §6.3): isolation between rooms, case folding, unicode, rooms on default
+"""Rooms (area ROOM): isolation between rooms, case folding, unicode, rooms on default
 channels."""
 
 from __future__ import annotations

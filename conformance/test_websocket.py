@@ -1,4 +1,4 @@
-"""The WebSocket transport of poll (reference §8.6, §16; platform profile): stored then live
+"""The WebSocket transport of poll (area WS; platform profile): stored then live
 messages in text frames, errors as plain HTTP answers to the handshake, the 100-message cap."""
 
 from __future__ import annotations

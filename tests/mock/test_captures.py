@@ -39,11 +39,11 @@ V1_1 = "the mock serves /v1/ and /v1.1/ only (/v2/ is an ACL-based API outside t
        "the publish is replayed under /v1.1/ to keep the ids in step"
 EMPTY_IS_ABSENT = "strict: empty query parameters count as absent (issue #3), ?room= on history too"
 OPTIONS_ACTIONS = "OPTIONS describes actions from the request schemas, not DRF field metadata"
-Q_ANON_READ = "(Q) §5.2 strict: an anonymous-read key reads only channels with " \
+Q_ANON_READ = "PERM-016 strict: an anonymous-read key reads only channels with " \
               "other_permissions >= subscribe"
-Q_ROOM_CASE = "§13 row 10 strict: rooms fold to lowercase everywhere, so 'Lobby' wakes 'lobby'"
+Q_ROOM_CASE = "ROOM-005 strict: rooms fold to lowercase everywhere, so 'Lobby' wakes 'lobby'"
 DEFAULT_ROOM = "strict: a room on a default channel is ignored, as publish and poll ignore it"
-SCOPED_DETAIL = "§13 row 17 strict: history detail is scoped to the channel"
+SCOPED_DETAIL = "HIST-014 strict: history detail is scoped to the channel"
 
 
 @dataclass(frozen=True)

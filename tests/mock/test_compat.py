@@ -1,4 +1,4 @@
-"""The compat switch: each quirk of the platform (reference §5.2 (Q) cells, §13) answered the
+"""The compat switch: each quirk of the platform (the platform-profile requirements) answered the
 documented way under ``strict`` and the server's way under ``platform``."""
 
 from __future__ import annotations

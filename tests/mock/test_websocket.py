@@ -1,4 +1,4 @@
-"""The WebSocket transport of poll (platform profile, reference §8.6, §16), against the mock
+"""The WebSocket transport of poll (platform profile, WS-001 to WS-010), against the mock
 served over real sockets."""
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Request schemas reproduce the platform's 400 bodies, message for message.
 
-Expected bodies are the reference's own text (channels-api.md §4.2, §7, §8.1, §9.1, §12, and the
-platform captures). The schemas' x-error annotations are read by the project's one validation
-layer, mock_server.validation, so that is what turns them into a body here.
+Expected bodies are the requirements' own text (CHAN-006 to CHAN-017, PUB-006 to PUB-012,
+POLL-007 to POLL-012, HIST-011, HIST-023) and the platform captures. The schemas' x-error
+annotations are read by the project's one validation layer, mock_server.validation, so that is
+what turns them into a body here.
 """
 
 from __future__ import annotations

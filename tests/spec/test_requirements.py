@@ -18,16 +18,32 @@ import spec
 ID_PATTERN = re.compile(r"^(?P<area>[A-Z]+)-(?P<number>\d{3})$")
 LEVELS = {"MUST", "SHOULD", "MAY"}
 PROFILES = {"core", "platform"}
-FIELDS = {"id", "level", "profile", "statement", "source", "section"}
+FIELDS = {"id", "level", "profile", "statement", "source"}
 OPTIONAL_FIELDS = {"contradicted_by"}
-# The tag forms of the reference (§0): seed, observed, DRF, rest_condition, docs pages, server
-# code and tests, derived code readings, and the two SDKs.
-DOC_PAGES = "realtime|perms|apikeys|auth|users|groups|limits"
-SOURCE_TAG = re.compile(
-    rf"^\[(S|O|DRF|RC|P derived|D ({DOC_PAGES})|(P|PT|PY|JS) [^\[\]\s][^\[\]]*)\]$"
+# The public citation forms of a source (see the legend at the top of requirements.yaml): the seed,
+# a docs page (its path in Syncano-Community/docs), a file of Syncano/syncano-platform (optionally
+# naming one unit test in it), the REST framework version the server pins, a file of an official
+# SDK, or an observation of the running platform.
+DOCS_PAGES = (
+    "sockets/realtime-communication.md",
+    "developer-manual/permissions.md",
+    "developer-manual/user-management.md",
+    "developer-manual/groups.md",
+    "developer-manual/limits.md",
+    "managing-instance/api-keys.md",
+    "syncano-basics/authentication.md",
 )
-# Sections of the reference document that a requirement may cite.
-SECTION = re.compile(r"^(1[0-6]|[1-9])(\.\d+)?$")
+SOURCE_FORM = re.compile(
+    r"^(seed|observed on the platform|library: djangorestframework 3\.7\.7"
+    rf"|docs: ({'|'.join(map(re.escape, DOCS_PAGES))})"
+    r"|platform: (apps|settings)/[\w/]+\.py( \(test_\w+\))?"
+    r"|sdk: syncano-python syncano/[\w/]+\.py|sdk: syncano-js (src|test)/[\w/]+\.js)$"
+)
+# What the file must not cite: sections of a private document (the section sign, U+00A7, or the
+# old "[P ...]" tags), or a development machine's paths.
+PRIVATE_CITATION = re.compile(
+    r"\u00a7|\[(S|O|DRF|RC|[DP]T?|PY|JS)[ \]]|/(work|root|home|tmp)/|(?i:\breference\b)"
+)
 MIN_TOTAL = 100
 MIN_CORE_MUST = 70
 
@@ -165,25 +181,27 @@ def test_statements_are_not_repeated(items: list[dict[str, Any]]) -> None:
     assert not repeated, f"the same statement under several ids: {repeated}"
 
 
-def test_sources_use_the_reference_tag_forms(items: list[dict[str, Any]]) -> None:
+def test_every_requirement_cites_public_sources(items: list[dict[str, Any]]) -> None:
     bad = {
         item["id"]: item.get("source")
         for item in items
         if not isinstance(item.get("source"), list)
         or not item["source"]
-        or not all(isinstance(tag, str) and SOURCE_TAG.match(tag) for tag in item["source"])
+        or not all(isinstance(entry, str) and SOURCE_FORM.match(entry) for entry in item["source"])
         or len(set(item["source"])) != len(item["source"])
     }
-    assert not bad, f"missing, repeated or malformed source tags: {bad}"
+    assert not bad, f"missing, repeated or non-public sources: {bad}"
 
 
-def test_sections_name_reference_sections(items: list[dict[str, Any]]) -> None:
-    bad = {
-        item["id"]: item.get("section")
-        for item in items
-        if not isinstance(item.get("section"), str) or not SECTION.match(item["section"])
-    }
-    assert not bad, f"sections that are not reference section numbers: {bad}"
+def test_the_file_cites_nothing_private() -> None:
+    """Users get only this repository: no private document sections, no machine paths."""
+    text = spec.REQUIREMENTS_PATH.read_text(encoding="utf-8")
+    found = [
+        (number, line.strip())
+        for number, line in enumerate(text.splitlines(), start=1)
+        if PRIVATE_CITATION.search(line)
+    ]
+    assert not found, f"private citations: {found}"
 
 
 def test_counts_meet_the_minimums(items: list[dict[str, Any]]) -> None:
