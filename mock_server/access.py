@@ -1,13 +1,16 @@
-"""Who is calling, and every permission decision (reference §2, §5).
+"""Who is calling, and every permission decision (AUTH and PERM requirements).
 
-Credentials are read as the platform reads them (§2.1); a key is classified by the parity of
-its last hex digit (§2.2). The decisions follow the table of §5.2. Its (Q) cells depend on
-``MockConfig.compat``: ``platform`` reproduces the server, ``strict`` (the default) gives the
-documented behaviour (§5.2 "Conformance guidance", §13 rows 1 and 3):
+Credentials are read as the platform reads them (apps/core/authentication.py; AUTH-004..007); a
+key is classified by the parity of its last hex digit (AUTH-001, AUTH-002). The decisions follow
+apps/channels/permissions.py, except where the platform's server contradicts its documentation:
+there ``MockConfig.compat`` decides, ``platform`` reproducing the server and ``core`` (the
+default) giving the documented behaviour:
 
-* only admins and ``ignore_acl`` keys create, update and delete channels;
+* only admins and ``ignore_acl`` keys create, update and delete channels (PERM-032, PERM-033;
+  the server lets users do it, PERM-029..031);
 * an ``allow_anonymous_read`` key reads detail, poll and history only of channels whose
-  ``other_permissions`` is at least ``subscribe`` (a user with such a key needs L ≥ subscribe).
+  ``other_permissions`` is at least ``subscribe``, and a user with such a key needs
+  L ≥ subscribe (PERM-017; the server lets it read every channel, PERM-016).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 
 from flask import Request
 
-from mock_server import faults, keys
+from mock_server import keys
 from mock_server.config import MockConfig
 from mock_server.errors import NO_SUCH_KEY, detail
 from mock_server.models import Admin, ApiKey, Channel, Instance, User, level
@@ -50,8 +53,8 @@ class Principal:
 
     @property
     def code(self) -> str:
-        """The principal's name in reference §2.3 (ADM-W, ADM-X, IGN, ANON, ANON+U, USER, KEY,
-        NONE)."""
+        """The principal's short name (ADM-W, ADM-X, IGN, ANON, ANON+U, USER, KEY, NONE), as
+        spec/requirements.yaml names principals."""
         if self.admin is not None:
             return "ADM-W" if self.role else "ADM-X"
         if self.api_key is None:
@@ -78,7 +81,7 @@ class Principal:
         return self.api_key is not None and self.api_key.allow_anonymous_read
 
     def author(self) -> dict[str, int]:
-        """The ``author`` of a message this principal causes (§6.1)."""
+        """The ``author`` of a message this principal causes (MSG-004..006, DATA-015)."""
         if self.admin is not None:
             return {"admin": self.admin.id}
         if self.api_key is None:
@@ -96,8 +99,8 @@ def _first(*values: str | None) -> str | None:
 
 
 def credentials(request: Request, body: RequestBody) -> Credentials:
-    """Key and user key in the platform's order of sources (§2.1); the body is read only when
-    no header or query parameter carries them."""
+    """Key and user key in the platform's order of sources (AUTH-004..007); the body is read
+    only when no header or query parameter carries them."""
     key = _first(request.headers.get("X-API-KEY"), request.args.get("api_key"),
                  request.args.get("apikey"))
     if key is None:
@@ -118,64 +121,69 @@ def _body_field(body: RequestBody, name: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def authenticate(store: Store, instance: Instance | None, request: Request,
-                 body: RequestBody) -> Principal:
-    """The principal of a request; 403 ``No such API Key.`` for a key nobody issued.
-
-    A user key is looked up only for an API key, only within the URL's instance, and an
-    unknown one is silently no user."""
-    found = credentials(request, body)
-    if found.key is None:
-        return ANONYMOUS
-    kind = keys.classify(found.key)
-    if kind is keys.KeyKind.ACCOUNT:
-        admin = store.admin_by_key(found.key)
-        if admin is None and faults.active("unknown-account-key-401"):
-            raise detail(401, "Invalid token.")
-        if admin is None:
-            raise detail(403, NO_SUCH_KEY)
-        owner = instance is not None and instance.owner_id == admin.id
-        return Principal(admin=admin, role="owner" if owner else None)
-    if kind is keys.KeyKind.INVALID or instance is None:
-        raise detail(403, NO_SUCH_KEY)
-    api_key = store.api_key_by_key(instance, found.key)
-    if api_key is None:
-        raise detail(403, NO_SUCH_KEY)
-    user_key = found.user_key or _body_field(body, "_user_key")
-    user = store.user_by_key(instance, user_key) if user_key else None
-    return Principal(api_key=api_key, user=user)
-
-
 class Access:
-    """Permission decisions of one app: reads memberships from the store, quirks from config."""
+    """Authentication and permission decisions of one app: reads keys and memberships from the
+    store, quirks from config. The access faults (``mock_server/faults/access.py``) subclass
+    it."""
 
     def __init__(self, config: MockConfig, store: Store) -> None:
         self.platform = config.platform
         self.store = store
 
+    def authenticate(self, instance: Instance | None, request: Request,
+                     body: RequestBody) -> Principal:
+        """The principal of a request; 403 ``No such API Key.`` for a key nobody issued.
+
+        A user key is looked up only for an API key, only within the URL's instance, and an
+        unknown one is silently no user (AUTH-009, AUTH-011)."""
+        found = credentials(request, body)
+        if found.key is None:
+            return ANONYMOUS
+        kind = keys.classify(found.key)
+        if kind is keys.KeyKind.ACCOUNT:
+            admin = self.admin(found.key)
+            owner = instance is not None and instance.owner_id == admin.id
+            return Principal(admin=admin, role="owner" if owner else None)
+        if kind is keys.KeyKind.INVALID or instance is None:
+            raise detail(403, NO_SUCH_KEY)
+        api_key = self.store.api_key_by_key(instance, found.key)
+        if api_key is None:
+            raise detail(403, NO_SUCH_KEY)
+        user_key = found.user_key or _body_field(body, "_user_key")
+        user = self.store.user_by_key(instance, user_key) if user_key else None
+        return Principal(api_key=api_key, user=user)
+
+    def admin(self, account_key: str) -> Admin:
+        """The admin owning an account key, or 403 ``No such API Key.`` (never 401,
+        AUTH-001)."""
+        admin = self.store.admin_by_key(account_key)
+        if admin is None:
+            raise detail(403, NO_SUCH_KEY)
+        return admin
+
     def user_level(self, inst: Instance, user: User | None, channel: Channel) -> int:
-        """L(u, ch) of §5.1: the higher of other_permissions and, for a member of the
-        channel's group, group_permissions."""
+        """The user's effective level L: the higher of other_permissions and, for a member of
+        the channel's group, group_permissions (PERM-039, PERM-043)."""
         found = level(channel.other_permissions)
         if user is not None and self.in_group(inst, user, channel):
             found = max(found, level(channel.group_permissions))
         return found
 
     def in_group(self, inst: Instance, user: User, channel: Channel) -> bool:
-        """Whether the user is a member of the channel's group, right now (a channel without a
-        group has no members)."""
+        """Whether the user is a member of the channel's group, right now (PERM-045); a
+        channel without a group has no members (PERM-042)."""
         if channel.group is None:
-            return faults.active("group-permissions-without-group")
-        member = self.store.is_member(inst, channel.group, user.id)
-        return faults.cached("membership-cached", (inst.uid, channel.group, user.id), member)
+            return False
+        return self.store.is_member(inst, channel.group, user.id)
 
-    # channel viewset (§5.3 step 3: identity only, no channel yet)
+    # channel viewset, view level: identity only, no channel yet (ERR-011)
     def channel_view(self, who: Principal, action: str, method: str) -> bool:
-        """The view-level check of the channel endpoints."""
+        """The view-level check of the channel endpoints; no key is refused (PERM-037,
+        PERM-038)."""
         if who.admin is not None:
             return who.is_admin
         if who.api_key is None:
-            return action == "list" and faults.active("no-key-lists-open-channels")
+            return False
         if who.ignores_acl:
             return True
         if action == "publish":
@@ -186,7 +194,7 @@ class Access:
             return True
         return who.user is not None
 
-    # channel viewset (§5.3 step 6: object level)
+    # channel viewset, object level: once the channel is known
     def channel_object(self, inst: Instance, who: Principal, channel: Channel, action: str,
                        method: str) -> bool:
         """The object-level check once the channel is known."""
@@ -195,7 +203,7 @@ class Access:
         if action == "publish":
             return self.user_level(inst, who.user, channel) == PUBLISH if who.user else False
         anonymous_read = who.anonymous_reader and method in SAFE_METHODS
-        if anonymous_read and (self.platform or faults.active("anonymous-read-everything")):
+        if anonymous_read and self.platform:
             return True
         if who.user is not None:
             return self.user_level(inst, who.user, channel) >= SUBSCRIBE
@@ -211,7 +219,7 @@ class Access:
         return self.channel_object(inst, who, channel, "history", method)
 
     def listed(self, inst: Instance, who: Principal, channel: Channel) -> bool:
-        """Whether the channel list shows this channel to this principal (§4.4)."""
+        """Whether the channel list shows this channel to this principal (PERM-001..004)."""
         if who.is_admin or who.ignores_acl:
             return True
         if who.user is not None:
@@ -219,12 +227,13 @@ class Access:
         return level(channel.other_permissions) >= SUBSCRIBE
 
     def publish_data(self, inst: Instance, who: Principal, channel: Channel) -> bool:
-        """A data-object write bound to a channel: a user needs publish level there (§10.1)."""
+        """A data-object write bound to a channel: a user needs publish level there (DATA-012,
+        DATA-013)."""
         if who.user is None or who.ignores_acl or who.admin is not None:
             return True
         return self.user_level(inst, who.user, channel) == PUBLISH
 
-    # set-up endpoints (§3)
+    # set-up endpoints (AUTH-012..014)
     @staticmethod
     def manage(who: Principal) -> bool:
         """Instance administration: the admin, or an ignore_acl key."""

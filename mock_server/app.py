@@ -1,5 +1,6 @@
 """``create_app(config)``: one Flask app per call, with its own store and no module-level
-state, so several mocks can run side by side (in tests, for instance)."""
+state, so several mocks can run side by side (in tests, for instance). It is also the one place
+that assembles the app's seams from ``config.faults`` (``mock_server.faults.choose``)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,12 @@ from mock_server import faults
 from mock_server.access import Access
 from mock_server.api import blueprints
 from mock_server.api.base import Mock
+from mock_server.api.channels import ChannelSerializer
+from mock_server.api.data import ObjectMessages
+from mock_server.api.messages import HistoryPaging, MessageSerializer, Poller, PublishChecks
 from mock_server.config import MockConfig
-from mock_server.errors import ApiError, detail, too_large
+from mock_server.errors import ApiError, detail, method_not_allowed, too_large
+from mock_server.parsing import RequestBody
 from mock_server.responses import finish, is_preflight, json_response, not_found_page, preflight
 from mock_server.store import MemoryStore, Retention, Store
 from mock_server.throttle import Throttle
@@ -28,7 +33,7 @@ logger = logging.getLogger("channels_mock")
 
 
 class SegmentConverter(BaseConverter):
-    """A path segment without dots, as the platform's routers match lookups (§1.2)."""
+    """A path segment without dots, as the platform's routers match lookups (CHAN-029)."""
 
     regex = r"[^/.]+"
 
@@ -51,7 +56,8 @@ def admin_seeder(config: MockConfig) -> Callable[[Store], None]:
 class UpgradeAside:
     """WSGI middleware: moves the ``Upgrade`` header aside before routing. Werkzeug refuses a
     WebSocket upgrade on an ordinary route, but the poll view must see the request: on the
-    platform a WebSocket handshake is told apart by ``Sec-WebSocket-Key`` alone (§16)."""
+    platform a WebSocket handshake is told apart by ``Sec-WebSocket-Key`` alone (WS-001,
+    WS-005)."""
 
     def __init__(self, app: Callable[..., Any]) -> None:
         self.app = app
@@ -70,46 +76,66 @@ class UpgradeAside:
 
 def api_error_response(error: ApiError) -> Response:
     """An ApiError as the platform renders it."""
-    response = json_response(error.body, status=error.status, headers=error.headers)
-    if faults.active("error-content-type-html"):
-        response.content_type = "text/html; charset=utf-8"
-    return response
+    return json_response(error.body, status=error.status, headers=error.headers)
+
+
+def assemble(config: MockConfig, store: Store | None) -> tuple[Mock, faults.Chosen]:
+    """The app's state and seams: the reference classes, with the overrides of the chosen
+    faults mixed in. A given store is used as it is, so it cannot take store faults."""
+    chosen = faults.choose(config.faults)
+    if store is None:
+        retention = Retention(config.message_ttl, config.history_limit_for)
+        store = chosen.seam(MemoryStore)(retention)
+    elif chosen.seam(MemoryStore) is not MemoryStore:
+        raise ValueError("store faults need the reference store, not a given one")
+    access = chosen.seam(Access)(config, store)
+    mock = Mock(
+        config, store, access, Throttle(config.throttle, config.poll_throttle),
+        body=chosen.seam(RequestBody),
+        channel_fields=chosen.seam(ChannelSerializer)(store),
+        publish_checks=chosen.seam(PublishChecks)(access),
+        message_fields=chosen.seam(MessageSerializer)(),
+        poller=chosen.seam(Poller)(store, config.poll_timeout),
+        history=chosen.seam(HistoryPaging)(),
+        object_messages=chosen.seam(ObjectMessages)(store, config.platform),
+    )
+    return mock, chosen
 
 
 def create_app(config: MockConfig, store: Store | None = None) -> Flask:
-    """A mock of the Channels API behaving as ``config`` says."""
+    """A mock of the Channels API behaving as ``config`` says; UnknownFault for a fault name
+    the catalogue does not declare."""
     app = Flask(__name__, static_folder="static", static_url_path="/__mock__/static")
     app.config["MAX_CONTENT_LENGTH"] = BODY_LIMIT
     app.url_map.converters["segment"] = SegmentConverter
     app.url_map.converters["version"] = VersionConverter
-    if store is None:
-        store = MemoryStore(Retention(config.message_ttl, config.history_limit_for))
+    mock, chosen = assemble(config, store)
     seed = admin_seeder(config)
-    seed(store)
-    poll_rate = config.poll_throttle
-    app.extensions["channels_mock"] = Mock(config, store, Access(config, store),
-                                           Throttle(config.throttle, poll_rate))
+    seed(mock.store)
+    app.extensions["channels_mock"] = mock
     app.extensions["channels_mock_seed"] = seed
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
-    register_hooks(app)
+    register_hooks(app, chosen.post_hooks)
     app.wsgi_app = UpgradeAside(app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 
-def register_hooks(app: Flask) -> None:
-    """Preflight and trailing-slash handling, response headers, and error rendering."""
+def register_hooks(app: Flask, post_hooks: tuple[faults.PostHook, ...]) -> None:
+    """Preflight and trailing-slash handling (ERR-004), response headers, the faults'
+    post-hooks (registered after ``finish``, they run before it), and error rendering."""
 
     @app.before_request
     def before() -> Response | None:
         if is_preflight():
             return preflight()
-        redirect = isinstance(request.routing_exception, RequestRedirect)
-        if redirect and not faults.active("missing-slash-redirect"):
+        if isinstance(request.routing_exception, RequestRedirect):
             return not_found_page()
         return None
 
     app.after_request(finish)
+    for hook in post_hooks:
+        app.after_request(hook)
     app.register_error_handler(ApiError, api_error_response)
 
     @app.errorhandler(NotFound)
@@ -128,7 +154,7 @@ def register_hooks(app: Flask) -> None:
         try:
             endpoint, arguments = adapter.match(method="GET")
         except HTTPException:
-            return api_error_response(detail(405, f'Method "{request.method}" not allowed.'))
+            return api_error_response(method_not_allowed(request.method))
         try:
             return app.make_response(app.view_functions[endpoint](**arguments))
         except ApiError as api_error:

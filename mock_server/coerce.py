@@ -1,5 +1,6 @@
 """Turning accepted input forms into stored values, after the schemas have accepted them:
-DRF's boolean forms, choices given by their index, ids given as digit strings (§4.2)."""
+DRF's boolean forms, choices given by their index, ids given as digit strings (CHAN-003,
+CHAN-013..016, CPUB-007)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,9 @@
-"""API errors, shaped as the platform shapes them (reference §1.4)."""
+"""API errors, shaped as the platform shapes them (ERR-001; apps/core/exceptions.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from mock_server import faults
 from spec.protocol import (  # noqa: F401  (re-exported: the mock's modules raise these texts)
     BAD_PAGE,
     CHANNEL_NOT_FOUND,
@@ -58,9 +57,7 @@ def room_required() -> ApiError:
 
 
 def method_not_allowed(method: str) -> ApiError:
-    """DRF's 405 body; it names the request method."""
-    if faults.active("method-not-allowed-wording"):
-        return detail(405, "Method Not Allowed")
+    """DRF's 405 body; it names the request method (ERR-002)."""
     return detail(405, f'Method "{method}" not allowed.')
 
 
@@ -70,7 +67,5 @@ def too_large(limit: int) -> ApiError:
 
 
 def throttled() -> ApiError:
-    """The 429 of a throttled request, with ``Retry-After: 1``."""
-    if faults.active("throttle-without-retry-after"):
-        return detail(429, THROTTLED)
+    """The 429 of a throttled request, with ``Retry-After: 1`` (THR-001)."""
     return detail(429, THROTTLED, Retry_After="1")

@@ -58,7 +58,7 @@ class Instance:
 
 @dataclass
 class ApiKey:
-    """An instance API key and its flags (§2.4)."""
+    """An instance API key and its flags (AUTH-012)."""
 
     id: int
     key: str
@@ -130,7 +130,7 @@ class Message:
 
 @dataclass
 class DataClass:
-    """A data class: a named schema of object fields (§10)."""
+    """A data class: a named schema of object fields (apps/data/models.py)."""
 
     name: str
     schema: list[dict[str, Any]]

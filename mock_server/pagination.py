@@ -1,4 +1,5 @@
-"""Cursor pagination of list endpoints (reference §4.4, §9.1).
+"""Cursor pagination of list endpoints (apps/core/pagination.py, apps/redis_storage/pagination.py;
+CHAN-030..034, CHAN-037, HIST-007..011, HIST-020, HIST-023, HIST-024).
 
 A page is chosen by ``page_size`` (default and maximum 100, 0 for an empty page), ``ordering``
 (``asc`` / ``desc``, case-insensitive, anything else means the endpoint's default) and a cursor
@@ -26,7 +27,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from mock_server import faults
 from mock_server.errors import BAD_PAGE, detail
 
 MAX_PAGE_SIZE = 100
@@ -109,15 +109,13 @@ def page_query(query: Mapping[str, str], default_ascending: bool) -> PageQuery:
     return PageQuery(page_size, ascending, direction, last_pk, links)
 
 
-def _bounds(pq: PageQuery, from_cursor: bool = False) -> tuple[int | None, int | None]:
-    """Inclusive id bounds the cursor sets: after ``last_pk`` in the direction of travel (or
-    from ``last_pk`` on, with ``from_cursor``)."""
+def cursor_bounds(pq: PageQuery) -> tuple[int | None, int | None]:
+    """Inclusive id bounds the cursor sets: after ``last_pk`` in the direction of travel."""
     if pq.last_pk is None:
         return None, None
-    step = 0 if from_cursor else 1
     if pq.ascending == pq.forward:
-        return pq.last_pk + step, None
-    return None, pq.last_pk - step
+        return pq.last_pk + 1, None
+    return None, pq.last_pk - 1
 
 
 def _finish(
@@ -149,7 +147,7 @@ def select_rows(pq: PageQuery, rows: Sequence[Item], key: Callable[[Item], int])
     (backward from 0 is an empty page)."""
     if pq.page_size == 0:
         return _finish(pq, [], None, key)
-    low, high = _bounds(pq) if pq.direction is not None else (None, None)
+    low, high = cursor_bounds(pq) if pq.direction is not None else (None, None)
     selected = [
         r for r in rows if (low is None or key(r) >= low) and (high is None or key(r) <= high)
     ]
@@ -159,10 +157,12 @@ def select_rows(pq: PageQuery, rows: Sequence[Item], key: Callable[[Item], int])
     return _finish(pq, items, len(items) >= pq.page_size, key)
 
 
-def select_messages(pq: PageQuery, fetch: Fetch, floor: int | None) -> Page:
-    """A page of history: ``fetch(min_id, max_id, ascending, limit)`` reads the store and
-    ``floor`` is the lowest id the ``last_id`` filter allows."""
-    cursor_low, high = _bounds(pq, from_cursor=faults.active("history-cursor-repeats"))
+def select_messages(pq: PageQuery, fetch: Fetch, floor: int | None,
+                    cursor: tuple[int | None, int | None]) -> Page:
+    """A page of history: ``fetch(min_id, max_id, ascending, limit)`` reads the store,
+    ``floor`` is the lowest id the ``last_id`` filter allows and ``cursor`` the bounds the
+    cursor sets (``cursor_bounds``)."""
+    cursor_low, high = cursor
     lows = [v for v in (floor, cursor_low) if v is not None]
     # apps/redis_storage/pagination.py merges each bound with any() over (view bound, cursor
     # bound): a merged bound of 0 counts as none (so last_pk=1 backward in time lists from the

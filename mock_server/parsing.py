@@ -1,4 +1,5 @@
-"""Request bodies, parsed lazily like DRF's ``request.data`` (§1.3).
+"""Request bodies, parsed lazily like DRF's ``request.data`` (apps/core/parsers.py; PUB-013,
+PUB-014, ERR-005..007).
 
 JSON and ``text/plain`` bodies are parsed as JSON; form-encoded and multipart bodies become a
 dict of their last values, an empty value counting as absent. An empty body is ``{}`` whatever
@@ -16,7 +17,6 @@ from urllib.parse import parse_qsl
 
 from flask import Request
 
-from mock_server import faults
 from mock_server.errors import ApiError, detail
 
 JSON_TYPES = ("application/json", "text/plain")
@@ -133,7 +133,9 @@ def _pairs_to_dict(pairs: list[tuple[str, str]]) -> dict[str, str]:
 
 
 class RequestBody:
-    """The body of one request, parsed on first use and remembered (errors too)."""
+    """The body of one request, parsed on first use and remembered (errors too). Its size gate
+    and its media type are named steps, which the request faults (``mock_server/faults/body.py``)
+    override."""
 
     def __init__(self, request: Request) -> None:
         self._request = request
@@ -152,6 +154,15 @@ class RequestBody:
                 raise
         return self._data
 
+    def exceeds(self, limit: int) -> bool:
+        """Whether ``Content-Length`` is over ``limit``: a body of exactly ``limit`` bytes
+        passes (PUB-001, PUB-002)."""
+        return (self._request.content_length or 0) > limit
+
+    def media_type(self) -> str:
+        """The media type the body is parsed as: its Content-Type's, without parameters."""
+        return self._request.mimetype
+
     def as_dict(self) -> dict[str, Any] | None:
         """The body when it parses to a JSON object (credentials may ride in it), else None."""
         data = self.data()
@@ -161,9 +172,7 @@ class RequestBody:
         raw = self._request.get_data(cache=True)
         if not raw:
             return {}
-        media_type = self._request.mimetype
-        if media_type == "" and faults.active("empty-content-type-as-json"):
-            media_type = JSON_TYPES[0]
+        media_type = self.media_type()
         if media_type in JSON_TYPES:
             try:
                 return parse_json(raw)

@@ -1,7 +1,7 @@
 """JSON representations of the records, key for key as the platform serializes them.
 
 ``base`` is the instance's URL prefix as the request spelled it (``/v1.1/instances/{I}`` or
-``/v1/instances/{I}``); every link is a relative path under it (§1.3).
+``/v1/instances/{I}``); every link is a relative path under it (CHAN-002, MSG-007).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def select_fields(data: dict[str, Any], fields: str | None, excluded: str | None
 
 
 def channel_json(base: str, channel: Channel) -> dict[str, Any]:
-    """A channel (§4.1); ``links.group`` only when a group is set."""
+    """A channel (CHAN-001, CHAN-002); ``links.group`` only when a group is set."""
     path = f"{base}/channels/{channel.name}/"
     links = {"self": path}
     if channel.group is not None:
@@ -63,7 +63,8 @@ def channel_json(base: str, channel: Channel) -> dict[str, Any]:
 
 def message_json(message: Message, base: str | None = None,
                  channel_name: str | None = None) -> dict[str, Any]:
-    """A message (§6.1); with ``base`` and ``channel_name`` it gets its ``links.self``."""
+    """A message (MSG-001); with ``base`` and ``channel_name`` it gets its ``links.self``
+    (MSG-007, HIST-006); a poll answer has none (MSG-011)."""
     data: dict[str, Any] = {
         "id": message.id,
         "created_at": format_datetime(message.created_at),
@@ -90,14 +91,9 @@ def admin_json(admin: Admin) -> dict[str, Any]:
     }
 
 
-def account_json(admin: Admin) -> dict[str, Any]:
-    """An admin as register and auth return it, with its account key."""
-    return {**admin_json(admin), "account_key": admin.key}
-
-
 def instance_json(version: str, instance: Instance, owner: Admin,
                   role: str = "owner") -> dict[str, Any]:
-    """An instance (§3 step 2); the platform reports the role ``api_key`` on creation."""
+    """An instance; the platform reports the role ``api_key`` on creation."""
     path = f"/{version}/instances/{instance.name}/"
     links = {"self": path}
     links.update({name: f"{path}{INSTANCE_LINK_PATHS.get(name, name)}/"
@@ -116,7 +112,7 @@ def instance_json(version: str, instance: Instance, owner: Admin,
 
 
 def api_key_json(base: str, api_key: ApiKey) -> dict[str, Any]:
-    """An API key with its flags (§3 step 3)."""
+    """An API key with its flags (AUTH-012, AUTH-015)."""
     path = f"{base}/api_keys/{api_key.id}/"
     return {
         "id": api_key.id,
@@ -132,7 +128,7 @@ def api_key_json(base: str, api_key: ApiKey) -> dict[str, Any]:
 
 
 def group_json(base: str, group: Group) -> dict[str, Any]:
-    """A group (§3 step 5)."""
+    """A group (AUTH-014)."""
     path = f"{base}/groups/{group.id}/"
     return {
         "id": group.id,
@@ -144,7 +140,8 @@ def group_json(base: str, group: Group) -> dict[str, Any]:
 
 
 def object_json(base: str, obj: DataObject) -> dict[str, Any]:
-    """A data object (§10): system fields, the class's fields, then links."""
+    """A data object (apps/data/v1/serializers.py): system fields, the class's fields, then
+    links."""
     links = {"self": f"{base}/classes/{obj.class_name}/objects/{obj.id}/"}
     if obj.owner is not None:
         links["owner"] = f"{base}/users/{obj.owner}/"
@@ -170,7 +167,7 @@ def object_json(base: str, obj: DataObject) -> dict[str, Any]:
 def object_payload(base: str, obj: DataObject, fields: Iterable[str] | None = None
                    ) -> dict[str, Any]:
     """The payload of a data-object message: the object without links, channel and
-    channel_room (§10.2); with ``fields``, only ``id`` and those fields."""
+    channel_room (DATA-002); with ``fields``, only ``id`` and those fields (DATA-003)."""
     data = {k: v for k, v in object_json(base, obj).items() if k not in OBJECT_LINK_KEYS}
     if fields is None:
         return data
@@ -179,7 +176,7 @@ def object_payload(base: str, obj: DataObject, fields: Iterable[str] | None = No
 
 def user_json(base: str, user: User, profile: DataObject,
               groups: list[Group]) -> dict[str, Any]:
-    """A user with its profile, groups and user key (§3 step 4a)."""
+    """A user with its profile, groups and user key (AUTH-013)."""
     path = f"{base}/users/{user.id}/"
     profile_path = f"{base}/classes/user_profile/objects/{profile.id}/"
     return {
@@ -194,7 +191,7 @@ def user_json(base: str, user: User, profile: DataObject,
 
 
 def class_json(base: str, data_class: DataClass, objects_count: int) -> dict[str, Any]:
-    """A data class (§3, §10.1)."""
+    """A data class (apps/data/v1/serializers.py)."""
     path = f"{base}/classes/{data_class.name}/"
     return {
         "name": data_class.name,

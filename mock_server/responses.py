@@ -1,11 +1,17 @@
-"""How answers are rendered: compact UTF-8 JSON, the platform's headers, the plain 404 page."""
+"""How answers are rendered: compact UTF-8 JSON, the platform's headers, the plain 404 page.
+
+An answer carries its ``kind``, which says what ``finish`` adds on the way out: an API view's
+answer (the default) gets DRF's ``Vary`` (and, from its ``Call``, the view's ``Allow``); a plain
+answer (Django's 404 page, the CORS preflight, the mock's own endpoints) gets ``Vary: Origin``;
+an answer of the offloaded long-poll handler gets neither.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from flask import Response, g, request
+from flask import Response, request
 
 API_CONTENT_TYPE = "application/json; charset=utf-8"
 OFFLOADED_CONTENT_TYPE = "application/json"
@@ -14,15 +20,28 @@ METHOD_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 CORS_ALLOW_HEADERS = ("accept, accept-encoding, authorization, content-type, dnt, origin, "
                       "user-agent, x-csrftoken, x-requested-with, x-api-key, x-user-key")
 CORS_ALLOW_METHODS = "DELETE, GET, OPTIONS, PATCH, POST, PUT"
+VIEW, PLAIN, OFFLOADED = "view", "plain", "offloaded"
+VARY = {VIEW: "Accept, Origin", PLAIN: "Origin"}
+
+
+def kind_of(response: Response) -> str:
+    """How ``finish`` treats an answer: VIEW unless the code that made it said otherwise."""
+    return getattr(response, "kind", VIEW)
+
+
+def answered_as(kind: str, response: Response) -> Response:
+    """``response``, marked as an answer of ``kind`` (PLAIN or OFFLOADED)."""
+    response.kind = kind
+    return response
 
 
 def render(data: Any) -> bytes:
-    """Compact JSON with non-ASCII characters left as they are (§1.3)."""
+    """Compact JSON with non-ASCII characters left as they are (PUB-016)."""
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """An ordinary API answer (Vary and Allow are added on the way out)."""
+    """An API view's answer (Vary and Allow are added on the way out)."""
     return Response(render(data), status=status, headers=headers,
                     content_type=API_CONTENT_TYPE)
 
@@ -30,13 +49,13 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
 def offloaded_response(data: Any | None, headers: dict[str, str] | None = None,
                        status: int = 200) -> Response:
     """An answer of the long-poll handler: plain ``application/json``, ``no-cache``, and none
-    of the ordinary view headers (§15). ``data`` may be already rendered."""
-    g.offloaded = True
+    of the view headers (apps/channels/handlers.py answers it, not the view; POLL-015).
+    ``data`` may be already rendered."""
     body = b"" if data is None else data if isinstance(data, bytes) else render(data)
     response = Response(body, status=status, headers=headers,
                         content_type=OFFLOADED_CONTENT_TYPE)
     response.headers["Cache-Control"] = "no-cache"
-    return response
+    return answered_as(OFFLOADED, response)
 
 
 def no_content() -> Response:
@@ -48,13 +67,11 @@ def no_content() -> Response:
 
 def not_found_page() -> Response:
     """What a path outside the API (or without its trailing slash) gets: an HTML 404."""
-    g.plain = True
-    return Response(NOT_FOUND_PAGE, status=404, content_type="text/html")
+    return answered_as(PLAIN, Response(NOT_FOUND_PAGE, status=404, content_type="text/html"))
 
 
 def preflight() -> Response:
     """The CORS preflight answer, given before any view runs."""
-    g.plain = True
     response = Response(b"", status=200, content_type="text/html; charset=utf-8")
     response.headers.update({
         "Access-Control-Allow-Origin": "*",
@@ -62,7 +79,7 @@ def preflight() -> Response:
         "Access-Control-Allow-Methods": CORS_ALLOW_METHODS,
         "Access-Control-Max-Age": "86400",
     })
-    return response
+    return answered_as(PLAIN, response)
 
 
 def is_preflight() -> bool:
@@ -80,17 +97,11 @@ def allow_header(methods: tuple[str, ...]) -> str:
 
 
 def finish(response: Response) -> Response:
-    """Headers every answer gets on the way out: view headers, CORS, and HEAD without a body.
-    It runs on every answer (each woken poll too), so ``g`` and the environ are read once."""
-    flags = g._get_current_object()
-    plain = flags.get("plain", False)
-    if not plain and not flags.get("offloaded", False):
-        response.headers["Vary"] = "Accept, Origin"
-        allow = flags.get("allow")
-        if allow:
-            response.headers["Allow"] = allow
-    elif plain:
-        response.headers["Vary"] = "Origin"
+    """Headers every answer gets on the way out: Vary by its kind, CORS, and HEAD without a
+    body. It runs on every answer (each woken poll too), so it reads the environ once."""
+    vary = VARY.get(kind_of(response))
+    if vary is not None:
+        response.headers["Vary"] = vary
     environ = request.environ
     if "HTTP_ORIGIN" in environ and response.status_code != 101:
         response.headers["Access-Control-Allow-Origin"] = "*"

@@ -1,13 +1,15 @@
 """All state of the mock behind one interface.
 
-``Store`` is the interface the API layer talks to; ``MemoryStore`` keeps everything in this
-process. A shared backend (e.g. Redis) can implement ``Store`` later without touching the API.
+``Store`` is the interface the API layer talks to; ``MemoryStore``, the reference store, keeps
+everything in this process. A shared backend (e.g. Redis) can implement ``Store`` later without
+touching the API; the store faults (``mock_server/faults/store.py``) subclass ``MemoryStore``.
 
-Messages follow the platform's storage model (§6.2): one id counter per instance, message
-records keyed by (instance, id), and one ordered index per (channel, lowercased room) capped at
-the retention limit. Publishing allocates the id, stores and indexes the message and wakes the
-subscriptions of that (channel, room) inside one critical section, so ids become visible in
-increasing order and a ``last_id`` walk sees every message once.
+Messages follow the platform's storage model (apps/redis_storage/models.py): one id counter per
+instance (ID-003, ID-004), message records keyed by (instance, id), and one ordered index per
+(channel, lowercased room) capped at the retention limit (HIST-021). Publishing allocates the
+id, stores and indexes the message and wakes the subscriptions of that (channel, room) inside
+one critical section, so ids become visible in increasing order and a ``last_id`` walk sees
+every message once (ID-002, POLL-003).
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mock_server import faults, keys
+from mock_server import keys
 from mock_server.models import (
+    BUILTIN_CHANNELS,
     Admin,
     ApiKey,
     Channel,
@@ -111,10 +114,6 @@ class Store(ABC):
         """The admin owning an account key."""
 
     @abstractmethod
-    def admin_by_email(self, email: str) -> Admin | None:
-        """The admin registered with an email (case-insensitive)."""
-
-    @abstractmethod
     def admin(self, admin_id: int) -> Admin | None:
         """An admin by id."""
 
@@ -126,7 +125,7 @@ class Store(ABC):
 
     @abstractmethod
     def instance(self, name: str) -> Instance | None:
-        """An instance by (lowercase) name."""
+        """An instance by name, matched case-insensitively (ERR-009)."""
 
     @abstractmethod
     def instances_of(self, owner_id: int) -> list[Instance]:
@@ -237,8 +236,9 @@ class Store(ABC):
         """A live channel by (lowercase) name."""
 
     @abstractmethod
-    def channels(self, inst: Instance) -> list[Channel]:
-        """All live channels in creation order."""
+    def channels(self, inst: Instance, name_prefix: str | None = None) -> list[Channel]:
+        """The live channels in creation order, only those whose name starts with
+        ``name_prefix`` when one is given (CHAN-035)."""
 
     @abstractmethod
     def update_channel(self, inst: Instance, name: str, changes: dict[str, Any]) -> Channel:
@@ -328,7 +328,7 @@ class Store(ABC):
 
 
 @dataclass
-class _InstanceState:
+class InstanceState:
     """Everything that lives inside one instance."""
 
     record: Instance
@@ -361,10 +361,10 @@ class MemoryStore(Store):
         self._admins: dict[int, Admin] = {}
         self._admin_ids = itertools.count(1)
         self._instance_uids = itertools.count(1)
-        self._instances: dict[str, _InstanceState] = {}
+        self._instances: dict[str, InstanceState] = {}
         self._waiters: dict[tuple[int, int, str | None], set[Subscription]] = {}
 
-    def _state(self, inst: Instance) -> _InstanceState:
+    def _state(self, inst: Instance) -> InstanceState:
         state = self._instances.get(inst.name)
         if state is None or state.record.uid != inst.uid:
             raise LookupError(f"instance {inst.name!r} is gone")
@@ -382,11 +382,6 @@ class MemoryStore(Store):
         with self._lock:
             return next((a for a in self._admins.values() if a.key.lower() == key), None)
 
-    def admin_by_email(self, email: str) -> Admin | None:
-        email = email.lower()
-        with self._lock:
-            return next((a for a in self._admins.values() if a.email.lower() == email), None)
-
     def admin(self, admin_id: int) -> Admin | None:
         with self._lock:
             return self._admins.get(admin_id)
@@ -398,12 +393,10 @@ class MemoryStore(Store):
             if name in self._instances:
                 raise Conflict(name)
             record = Instance(next(self._instance_uids), name, owner_id, description, metadata)
-            state = _InstanceState(record)
+            state = InstanceState(record)
             self._instances[name] = state
-            for builtin in ("default", "eventlog"):
-                room_less = builtin == "default" and faults.active("builtin-default-room-less")
-                self.create_channel(record, builtin,
-                                    type="default" if room_less else "separate_rooms",
+            for builtin in BUILTIN_CHANNELS:  # BUILTIN-002, BUILTIN-003
+                self.create_channel(record, builtin, type="separate_rooms",
                                     custom_publish=builtin == "default")
             state.classes[USER_PROFILE_CLASS] = DataClass(
                 USER_PROFILE_CLASS, [], group_permissions="none", other_permissions="none")
@@ -411,7 +404,7 @@ class MemoryStore(Store):
 
     def instance(self, name: str) -> Instance | None:
         with self._lock:
-            state = self._instances.get(name)
+            state = self._instances.get(name.lower())
             return state.record if state else None
 
     def instances_of(self, owner_id: int) -> list[Instance]:
@@ -443,8 +436,6 @@ class MemoryStore(Store):
         key = key.lower()
         with self._lock:
             found = self._state(inst).api_keys.values()
-            if faults.active("api-key-of-any-instance"):
-                found = [k for state in self._instances.values() for k in state.api_keys.values()]
             return next((k for k in found if k.key == key), None)
 
     def api_keys(self, inst: Instance) -> list[ApiKey]:
@@ -481,8 +472,6 @@ class MemoryStore(Store):
     def user_by_key(self, inst: Instance, key: str) -> User | None:
         with self._lock:
             found = self._state(inst).users.values()
-            if faults.active("user-key-of-any-instance"):
-                found = [u for state in self._instances.values() for u in state.users.values()]
             return next((u for u in found if u.key == key), None)
 
     def user_by_username(self, inst: Instance, username: str) -> User | None:
@@ -583,17 +572,17 @@ class MemoryStore(Store):
         with self._lock:
             return self._state(inst).channels.get(name)
 
-    def channels(self, inst: Instance) -> list[Channel]:
+    def channels(self, inst: Instance, name_prefix: str | None = None) -> list[Channel]:
         with self._lock:
-            return list(self._state(inst).channels.values())
+            found = self._state(inst).channels.values()
+            return [c for c in found if name_prefix is None or c.name.startswith(name_prefix)]
 
     def update_channel(self, inst: Instance, name: str, changes: dict[str, Any]) -> Channel:
         with self._lock:
             channel = self._state(inst).channels[name]
             for attribute, value in changes.items():
                 setattr(channel, attribute, value)
-            if not faults.active("updated-at-not-refreshed"):
-                channel.updated_at = utcnow()
+            channel.updated_at = utcnow()
             return channel
 
     def delete_channel(self, inst: Instance, name: str) -> bool:
@@ -628,37 +617,19 @@ class MemoryStore(Store):
                 subscription.offer(message)
             return message
 
-    def _next_message_id(self, state: _InstanceState, channel: Channel) -> int:
-        """The next id of the instance's one message sequence (§6.2); called under the lock."""
-        current = state.last_message_id
-        if faults.active("message-ids-per-channel"):
-            current = sum(len(ix) for (pk, _), ix in state.indexes.items() if pk == channel.pk)
-        if faults.active("message-ids-global"):
-            current = max(s.last_message_id for s in self._instances.values())
-        if faults.active("message-id-lost-update"):
-            self._lock.release()  # a round trip to a remote counter, without the lock
-            try:
-                time.sleep(faults.ID_ROUND_TRIP_SECONDS)
-            finally:
-                self._lock.acquire()
-        state.last_message_id = current + 1
+    def _next_message_id(self, state: InstanceState, channel: Channel) -> int:
+        """The next id of the instance's one message sequence (ID-002..004); called under the
+        lock."""
+        state.last_message_id += 1
         return state.last_message_id
 
     def _subscribers(self, inst: Instance, channel: Channel,
                      room: str | None) -> Iterable[Subscription]:
-        """The subscriptions a message of (channel, room) wakes."""
-        if faults.active("poll-woken-by-any-channel"):
-            return [s for key, waiting in self._waiters.items()
-                    if key[0] == inst.uid and key[2] == room for s in waiting]
-        if faults.active("room-wakes-whole-channel"):
-            return [s for key, waiting in self._waiters.items()
-                    if key[:2] == (inst.uid, channel.pk) for s in waiting]
-        waiting = self._waiters.get((inst.uid, channel.pk, room), ())
-        if faults.active("poll-wakes-one-poller"):
-            return list(waiting)[:1]
-        return waiting
+        """The subscriptions a message of (channel, room) wakes: all of them and no other
+        (POLL-013, POLL-017, ROOM-002); called under the lock."""
+        return self._waiters.get((inst.uid, channel.pk, room), ())
 
-    def _expire(self, state: _InstanceState) -> None:
+    def _expire(self, state: InstanceState) -> None:
         """Drop expired records; ids grow with time, so the oldest come first."""
         now = time.time()
         while state.messages:
@@ -667,7 +638,7 @@ class MemoryStore(Store):
                 return
             del state.messages[oldest.id]
 
-    def _live(self, state: _InstanceState, ids: list[int]) -> list[Message]:
+    def _live(self, state: InstanceState, ids: list[int]) -> list[Message]:
         now = time.time()
         found = (state.messages.get(message_id) for message_id in ids)
         return [m for m in found if m is not None and m.expires_at > now]
@@ -677,10 +648,7 @@ class MemoryStore(Store):
         with self._lock:
             state = self._state(inst)
             index = state.indexes.get((channel.pk, room), [])
-            if faults.active("poll-last-id-inclusive"):
-                start = bisect.bisect_left(index, last_id)
-            else:
-                start = bisect.bisect_right(index, last_id)
+            start = bisect.bisect_right(index, last_id)
             for message_id in index[start:]:
                 found = self._live(state, [message_id])
                 if found:

@@ -1,4 +1,4 @@
-"""Per-instance throttling in fixed one-second windows (reference §11), off by default.
+"""Per-instance throttling in fixed one-second windows (THR-001..004), off by default.
 
 Every request to an instance counts in one bucket per (instance, wall-clock second). Ordinary
 requests are refused once the bucket holds ``rate`` requests, polls once it holds

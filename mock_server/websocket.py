@@ -1,5 +1,5 @@
 """The WebSocket transport of poll (``?transport=websocket``), as the platform serves it
-(reference §8.6, §16).
+(apps/channels/handlers.py; WS-001..010).
 
 After the checks of an ordinary poll, a request carrying ``Sec-WebSocket-Key`` is answered
 ``101 Web Socket Protocol Handshake``. The session then sends the stored messages after

@@ -1,8 +1,11 @@
 """What every API view shares: the app's state, and ``Call``, one request on its way through
-the platform's checks in the platform's order (§5.3).
+the platform's checks in the platform's order (ERR-003, ERR-011, HIST-018, CPUB-004).
 
-Each view calls the steps it needs in its own order (the channel and history viewsets differ);
-each step is a small named method so that a fault can hook in at exactly one point.
+Each view calls the steps it needs in its own order (the channel and history viewsets differ).
+Where behaviour varies, a step asks one of the app's seams (``Mock``): the store, access, the
+request body's class and the handlers' small strategy objects. ``create_app`` picks each seam
+once, the reference class or one with the chosen faults mixed in, so a view only ever reads as
+the reference behaviour.
 """
 
 from __future__ import annotations
@@ -10,20 +13,25 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Response, current_app, g, request
+from flask import Response, after_this_request, current_app, request
 
-from mock_server import access, faults, validation
+from mock_server import access, validation
 from mock_server.access import Access, Principal
 from mock_server.config import MockConfig
 from mock_server.errors import INSTANCE_NOT_FOUND, denied, method_not_allowed, not_found, too_large
 from mock_server.models import Instance
 from mock_server.pagination import PAGE_PARAMS, PageQuery, page_query
 from mock_server.parsing import RequestBody
-from mock_server.responses import allow_header, json_response
+from mock_server.responses import VIEW, allow_header, json_response, kind_of
 from mock_server.store import Store
 from mock_server.throttle import Throttle
+
+if TYPE_CHECKING:
+    from mock_server.api.channels import ChannelSerializer
+    from mock_server.api.data import ObjectMessages
+    from mock_server.api.messages import HistoryPaging, MessageSerializer, Poller, PublishChecks
 
 INSTANCE_NAME = re.compile(r"[a-z0-9_-]{0,64}")
 RENDERS = ["application/json", "text/html"]
@@ -34,12 +42,20 @@ ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TR
 
 @dataclass
 class Mock:
-    """The state of one mock app; ``create_app`` builds it, views reach it through ``mock()``."""
+    """The state and the seams of one mock app; ``create_app`` builds it, views reach it
+    through ``mock()``."""
 
     config: MockConfig
     store: Store
     access: Access
     throttle: Throttle
+    body: type[RequestBody]
+    channel_fields: ChannelSerializer
+    publish_checks: PublishChecks
+    message_fields: MessageSerializer
+    poller: Poller
+    history: HistoryPaging
+    object_messages: ObjectMessages
 
 
 def mock() -> Mock:
@@ -67,12 +83,19 @@ class Call:
         self.mock = mock()
         self.version = version
         self.method = request.method
-        self.allowed = allowed
+        self.allow = allow_header(allowed)
         self.view_name = view_name
-        self.body = RequestBody(request)
-        self.instance: Instance | None = None
+        self.body = self.mock.body(request)
+        self._instance: Instance | None = None
         self.who: Principal = access.ANONYMOUS
-        g.allow = allow_header(allowed)
+        after_this_request(self.add_allow)
+
+    def add_allow(self, response: Response) -> Response:
+        """The view's ``Allow`` on each of its answers, errors included, as DRF's
+        ``APIView.finalize_response`` sets it."""
+        if kind_of(response) == VIEW:
+            response.headers["Allow"] = self.allow
+        return response
 
     @property
     def store(self) -> Store:
@@ -82,37 +105,32 @@ class Call:
     @property
     def base(self) -> str:
         """The URL prefix of the instance, as the request spelled the API version."""
-        assert self.instance is not None
-        return f"/{self.version}/instances/{self.instance.name}"
+        return f"/{self.version}/instances/{self.inst.name}"
 
     @property
     def inst(self) -> Instance:
-        """The instance resolved by ``resolve_instance``."""
-        assert self.instance is not None
-        return self.instance
+        """The instance resolved by ``resolve_instance``, for the views that have one."""
+        assert self._instance is not None
+        return self._instance
 
     # the steps
     def size_limit(self, limit: int) -> None:
-        """413 when ``Content-Length`` is over ``limit``; runs before anything else."""
-        size = request.content_length or 0
-        if size > limit or (size == limit and faults.active("publish-limit-off-by-one")):
+        """413 when ``Content-Length`` is over ``limit``; runs before anything else (PUB-001)."""
+        if self.body.exceeds(limit):
             raise too_large(limit)
 
     def resolve_instance(self, name: str) -> Instance:
-        """The URL's instance (case-insensitive), or 404 ``Instance was not found.``."""
-        if not faults.active("instance-name-case-sensitive"):
-            name = name.lower()
-        found = self.store.instance(name) if INSTANCE_NAME.fullmatch(name) else None
-        if found is None and faults.active("instance-not-found-wording"):
-            raise not_found()
+        """The URL's instance (case-insensitive, ERR-009), or 404 ``Instance was not found.``
+        (ERR-008)."""
+        found = self.store.instance(name) if INSTANCE_NAME.fullmatch(name.lower()) else None
         if found is None:
             raise not_found(INSTANCE_NOT_FOUND)
-        self.instance = found
+        self._instance = found
         return found
 
     def authenticate(self) -> Principal:
         """The caller, or 403 ``No such API Key.``."""
-        self.who = access.authenticate(self.store, self.instance, request, self.body)
+        self.who = self.mock.access.authenticate(self._instance, request, self.body)
         return self.who
 
     @staticmethod

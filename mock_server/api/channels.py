@@ -1,29 +1,31 @@
-"""Channel endpoints: list, create, detail, update, delete (reference §4).
+"""Channel endpoints: list, create, detail, update, delete (apps/channels/v1/views.py; CHAN
+requirements).
 
-Check order of the channel viewset (§5.3): instance, key, identity, throttle, method, channel
-lookup, object permission, built-in protection, then the body.
+Check order of the channel viewset: instance, key, identity, throttle, method, channel lookup,
+object permission, built-in protection, then the body (ERR-003, ERR-011, PERM-021,
+BUILTIN-004). ``ChannelSerializer`` turns a body into stored fields.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from flask import Blueprint, Response, request
 
-from mock_server import coerce, faults
+from mock_server import coerce
 from mock_server.api.base import ROUTE_METHODS, Call, query
 from mock_server.errors import denied, field_errors, not_found
-from mock_server.models import BUILTIN_CHANNELS, CHANNEL_TYPES, PERMISSION_LEVELS, Channel
+from mock_server.models import BUILTIN_CHANNELS, CHANNEL_TYPES, PERMISSION_LEVELS, Channel, Instance
 from mock_server.pagination import envelope, select_rows
 from mock_server.representations import channel_json, select_fields
 from mock_server.responses import json_response, no_content
-from mock_server.store import Conflict
+from mock_server.store import Conflict, Store
 
 blueprint = Blueprint("channels", __name__)
 ROOT = "/<version:version>/instances/<instance>/channels/"
 UNIQUE = "This field must be unique."
-PUT_DEFAULTS = {"group_permissions": "none", "other_permissions": "none", "custom_publish": False}
-READ_ONLY_ON_UPDATE = ("name", "type")
 DETAIL_ACTIONS = {"GET": "retrieve", "HEAD": "retrieve", "OPTIONS": "retrieve",
                   "PUT": "update", "PATCH": "update", "DELETE": "destroy"}
 
@@ -43,20 +45,42 @@ def channel_fields(data: dict[str, Any], ignored: tuple[str, ...] = ()) -> dict[
             fields[name] = coerce.boolean(value)
         elif name == "group":
             fields[name] = coerce.pk(value)
-        elif name == "description" and faults.active("channel-description-truncated"):
-            fields[name] = str(value)[:255]
         elif name in ("name", "description"):
             fields[name] = str(value)
     return fields
 
 
-def check_group(call: Call, fields: dict[str, Any]) -> None:
-    """A group id must name an existing group of the instance."""
-    group = fields.get("group")
-    if faults.active("channel-group-unchecked"):
-        return
-    if group is not None and call.store.group(call.inst, group) is None:
-        raise field_errors({"group": [f'Invalid pk "{group}" - object does not exist.']})
+class ChannelSerializer:
+    """A channel body as stored fields (apps/channels/v1/serializers.py): each field read by its
+    type and the group checked; on update the read-only fields are skipped and a PUT resets the
+    omitted permissions and custom_publish. The channel faults
+    (``mock_server/faults/channels.py``) subclass it."""
+
+    read_only_on_update: tuple[str, ...] = ("name", "type")  # CHAN-024
+    put_defaults: Mapping[str, Any] = MappingProxyType(  # CHAN-023
+        {"group_permissions": "none", "other_permissions": "none", "custom_publish": False})
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def create(self, inst: Instance, data: dict[str, Any]) -> dict[str, Any]:
+        """The fields of a new channel."""
+        fields = channel_fields(data)
+        self.check_group(inst, fields)
+        return fields
+
+    def update(self, inst: Instance, data: dict[str, Any], partial: bool) -> dict[str, Any]:
+        """The changes of a PATCH (``partial``) or a PUT."""
+        changes = {} if partial else dict(self.put_defaults)
+        changes.update(channel_fields(data, ignored=self.read_only_on_update))
+        self.check_group(inst, changes)
+        return changes
+
+    def check_group(self, inst: Instance, fields: dict[str, Any]) -> None:
+        """A group id must name an existing group of the instance (CHAN-017)."""
+        group = fields.get("group")
+        if group is not None and self.store.group(inst, group) is None:
+            raise field_errors({"group": [f'Invalid pk "{group}" - object does not exist.']})
 
 
 def represent(call: Call, channel: Channel) -> dict[str, Any]:
@@ -90,14 +114,12 @@ def channel_list(version: str, instance: str) -> Response:
 
 
 def list_channels(call: Call) -> Response:
-    """The channel list: filtered per principal, ordered by creation, cursor-paginated."""
+    """The channel list: filtered per principal and by name prefix, ordered by creation,
+    cursor-paginated."""
     pq = call.page("list-query.json", default_ascending=True)
     prefix = query().get("name__startswith")
-    if faults.active("channel-prefix-filter-ignored"):
-        prefix = None
-    rows = [c for c in call.store.channels(call.inst)
-            if call.mock.access.listed(call.inst, call.who, c)
-            and (prefix is None or c.name.startswith(prefix))]
+    rows = [c for c in call.store.channels(call.inst, prefix)
+            if call.mock.access.listed(call.inst, call.who, c)]
     page = select_rows(pq, rows, key=lambda c: c.pk)
     objects = [represent(call, c) for c in page.items]
     return json_response(envelope(request.path, pq, page, objects))
@@ -105,8 +127,7 @@ def list_channels(call: Call) -> Response:
 
 def create(call: Call) -> Response:
     """Create a channel: 201 with its representation."""
-    fields = channel_fields(call.data("channel-create.json"))
-    check_group(call, fields)
+    fields = call.mock.channel_fields.create(call.inst, call.data("channel-create.json"))
     name = fields.pop("name")
     try:
         channel = call.store.create_channel(call.inst, name, **fields)
@@ -140,12 +161,9 @@ def channel_detail(version: str, instance: str, channel: str) -> Response:
 
 def update(call: Call, channel: Channel, partial: bool) -> Response:
     """PATCH changes the given fields; PUT also resets the omitted permissions and
-    custom_publish to their defaults (§4.3). ``name`` and ``type`` are read-only."""
-    read_only = ("name",) if faults.active("channel-type-writable") else READ_ONLY_ON_UPDATE
-    given = channel_fields(call.data("channel-update.json"), ignored=read_only)
-    changes = {} if partial or faults.active("put-as-patch") else dict(PUT_DEFAULTS)
-    changes.update(given)
-    check_group(call, changes)
+    custom_publish to their defaults. ``name`` and ``type`` are read-only."""
+    changes = call.mock.channel_fields.update(call.inst, call.data("channel-update.json"),
+                                              partial)
     updated = call.store.update_channel(call.inst, channel.name, changes)
     return json_response(represent(call, updated))
 

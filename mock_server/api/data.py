@@ -1,9 +1,11 @@
-"""Data classes and objects, as far as channels need them (reference §10).
+"""Data classes and objects, as far as channels need them (apps/data/v1/views.py; DATA
+requirements).
 
 An object created with ``channel`` (and ``channel_room`` on a separate_rooms channel) is bound
-to that channel for life; creating, updating and deleting it publishes ``create`` / ``update``
-/ ``delete`` messages there. A user needs publish level on that channel for any such write;
-admins and ignore_acl keys are not checked, and ``custom_publish`` does not matter.
+to that channel for life (DATA-011); creating, updating and deleting it publishes ``create`` /
+``update`` / ``delete`` messages there (``ObjectMessages``). A user needs publish level on that
+channel for any such write (DATA-012); admins and ignore_acl keys are not checked, and
+``custom_publish`` does not matter (DATA-014).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 from flask import Blueprint, Response
 
-from mock_server import coerce, faults
+from mock_server import coerce
 from mock_server.access import Principal
 from mock_server.api.base import ROUTE_METHODS, Call, parse_id
 from mock_server.api.setup import INSTANCE, found, listing
@@ -20,7 +22,7 @@ from mock_server.errors import ApiError, detail, field_errors, not_found
 from mock_server.models import Channel, DataClass, DataObject
 from mock_server.representations import class_json, object_json, object_payload
 from mock_server.responses import json_response, no_content
-from mock_server.store import Conflict
+from mock_server.store import Conflict, Store
 
 blueprint = Blueprint("data", __name__)
 CLASSES = INSTANCE + "classes/"
@@ -116,7 +118,7 @@ def read_values(data_class: DataClass, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def bound_channel(call: Call, data: dict[str, Any]) -> tuple[Channel | None, str | None]:
-    """The channel and room an object is created with (§10.1)."""
+    """The channel and room an object is created with (DATA-006, DATA-007, DATA-010)."""
     name = data.get("channel")
     if name is None:
         return None, None
@@ -133,24 +135,40 @@ def bound_channel(call: Call, data: dict[str, Any]) -> tuple[Channel | None, str
 
 def check_publish(call: Call, who: Principal, channel: Channel | None) -> None:
     """A user's write to a channel-bound object needs publish level on that channel."""
-    if faults.active("data-publish-unchecked"):
-        return
     if channel is not None and not call.mock.access.publish_data(call.inst, who, channel):
         raise detail(403, PUBLISH_DENIED)
 
 
-def announce(call: Call, obj: DataObject, action: str, payload: dict[str, Any]) -> None:
-    """Publish the message of a data-object change to the object's channel (if it lives)."""
-    channel = call.store.channel(call.inst, obj.channel) if obj.channel else None
-    if channel is None:
-        return
-    if not channel.custom_publish and faults.active("data-needs-custom-publish"):
-        return
-    room = obj.channel_room.lower() if obj.channel_room is not None else None
-    notify_room = obj.channel_room if call.mock.config.platform else room
-    metadata = {"type": "object", "class": obj.class_name}
-    call.store.publish(call.inst, channel, room, notify_room, action, call.who.author(),
-                       metadata, payload)
+class ObjectMessages:
+    """The messages a write of a channel-bound data object publishes (apps/data/signal_handlers.py):
+    what each carries and where it goes."""
+
+    def __init__(self, store: Store, platform: bool) -> None:
+        self.store = store
+        self.platform = platform
+
+    def announce(self, call: Call, obj: DataObject, action: str,
+                 payload: dict[str, Any]) -> None:
+        """Publish the message of a change to the object's channel (if it lives), whatever its
+        custom_publish (DATA-014), in the object's room (DATA-009)."""
+        channel = self.store.channel(call.inst, obj.channel) if obj.channel else None
+        if channel is None:
+            return
+        room = obj.channel_room.lower() if obj.channel_room is not None else None
+        notify_room = obj.channel_room if self.platform else room
+        metadata = {"type": "object", "class": obj.class_name}
+        self.store.publish(call.inst, channel, room, notify_room, action, call.who.author(),
+                           metadata, payload)
+
+    def update_payload(self, base: str, obj: DataObject, changed: list[str]) -> dict[str, Any]:
+        """The object's id and changed fields (DATA-003); the whole object when nothing
+        changed (DATA-016)."""
+        fields = ["updated_at", "revision", *changed] if changed else None
+        return object_payload(base, obj, fields)
+
+    def delete_payload(self, base: str, obj: DataObject) -> dict[str, Any]:
+        """The deleted object's id alone (DATA-004)."""
+        return {"id": obj.id}
 
 
 def system_fields(data: dict[str, Any]) -> dict[str, str]:
@@ -182,7 +200,7 @@ def object_list(version: str, instance: str, class_name: str) -> Response:
         except ApiError:
             call.store.delete_object(call.inst, obj)  # rolled back; its id stays used
             raise
-        announce(call, obj, "create", object_payload(call.base, obj))
+        call.mock.object_messages.announce(call, obj, "create", object_payload(call.base, obj))
         return json_response(object_json(call.base, obj), status=201)
 
     def list_objects() -> Response:
@@ -220,19 +238,15 @@ def object_detail(version: str, instance: str, class_name: str, object_id: str) 
         data_class, obj = writable()
         data = call.data("data-object-update.json")
         changed = call.store.update_object(call.inst, obj, read_values(data_class, data))
-        fields = ["updated_at", "revision", *changed] if changed else None
-        if faults.active("data-update-whole-object"):
-            fields = None
-        announce(call, obj, "update", object_payload(call.base, obj, fields))
+        messages = call.mock.object_messages
+        messages.announce(call, obj, "update", messages.update_payload(call.base, obj, changed))
         return json_response(object_json(call.base, obj))
 
     def delete() -> Response:
         _, obj = writable()
         call.store.delete_object(call.inst, obj)
-        payload = {"id": obj.id}
-        if faults.active("data-delete-whole-object"):
-            payload = object_payload(call.base, obj)
-        announce(call, obj, "delete", payload)
+        messages = call.mock.object_messages
+        messages.announce(call, obj, "delete", messages.delete_payload(call.base, obj))
         return no_content()
 
     def show() -> Response:

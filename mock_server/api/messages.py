@@ -1,70 +1,171 @@
-"""Publish, poll and history (reference §7, §8, §9).
+"""Publish, poll and history (apps/channels/v1/views.py, apps/channels/handlers.py,
+apps/redis_storage/views.py; PUB, MSG, POLL, ROOM, WS and HIST requirements).
 
-Publish and poll belong to the channel viewset and share its check order (§5.3); history is
-its own viewset, which looks the channel up before it authenticates the caller.
+Publish and poll belong to the channel viewset and share its check order (ERR-011); history is
+its own viewset, which looks the channel up before it authenticates the caller (HIST-018). What
+varies is asked of the app's seams: ``PublishChecks`` (the checks after the channel lookup),
+``MessageSerializer`` (what a publish body becomes), ``Poller`` (how a poll waits) and
+``HistoryPaging`` (how history reads ``last_id`` and its cursor). The message faults
+(``mock_server/faults/publish.py``, ``poll.py`` and ``history.py``) subclass them.
 """
 
 from __future__ import annotations
 
-import json
-import time
 from functools import lru_cache
 from typing import Any
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, request
 
-from mock_server import coerce, faults, websocket
-from mock_server.access import Principal
+from mock_server import coerce, validation, websocket
+from mock_server.access import Access, Principal
 from mock_server.api.base import ROUTE_METHODS, Call, parse_id, query
 from mock_server.api.channels import ROOT, find_channel
 from mock_server.errors import (
     CHANNEL_NOT_FOUND,
     CUSTOM_PUBLISH_NOT_ALLOWED,
     ApiError,
+    denied,
     detail,
     not_found,
     room_required,
 )
-from mock_server.models import CUSTOM, Channel, Message
-from mock_server.pagination import envelope, select_messages
-from mock_server.parsing import BodyParseError, parse_json
+from mock_server.models import CUSTOM, Channel, Instance, Message
+from mock_server.pagination import PageQuery, cursor_bounds, envelope, select_messages
+from mock_server.parsing import BodyParseError, RequestBody, parse_json
 from mock_server.representations import message_json, select_fields
-from mock_server.responses import json_response, offloaded_response, render
+from mock_server.responses import OFFLOADED, answered_as, json_response, offloaded_response, render
+from mock_server.store import Store, Subscription
 from spec.protocol import PUBLISH_LIMIT
 
 blueprint = Blueprint("messages", __name__)
 CHANNEL = ROOT + "<segment:channel>/"
 HISTORY = ROOT + "<channel>/history/"
+PUBLISH_REQUEST = "publish-request.json"
 MESSAGE_METADATA = {"type": "message"}
 
 
-def decode_payload(value: Any) -> dict[str, Any]:
-    """The payload to store: absent or ``""`` is ``{}``, a JSON string is decoded (the schema
-    has already checked that it decodes to an object)."""
-    if value is None or value == "":
-        return {}
-    if isinstance(value, str) and faults.active("payload-string-dropped"):
-        return {}
-    if isinstance(value, str):
+class PublishChecks:
+    """The checks of a publish once its channel is known: the caller's level first, then the
+    channel's custom_publish, so a caller without publish level never learns the latter
+    (CPUB-004)."""
+
+    def __init__(self, access: Access) -> None:
+        self.access = access
+
+    def check(self, inst: Instance, who: Principal, channel: Channel) -> None:
+        """403 generic, then 403 custom publish not allowed."""
+        self.check_permission(inst, who, channel)
+        self.check_custom_publish(inst, who, channel)
+
+    def check_permission(self, inst: Instance, who: Principal, channel: Channel) -> None:
+        """403 generic below publish level (PERM-024..026)."""
+        if not self.access.channel_object(inst, who, channel, "publish", "POST"):
+            raise denied()
+
+    def check_custom_publish(self, inst: Instance, who: Principal, channel: Channel) -> None:
+        """403 unless the channel takes custom messages from this caller (CPUB-001..003)."""
+        if not self.custom_publish(inst, who, channel):
+            raise detail(403, CUSTOM_PUBLISH_NOT_ALLOWED)
+
+    def custom_publish(self, inst: Instance, who: Principal, channel: Channel) -> bool:
+        """Whether the channel takes custom messages: its custom_publish as it is now, for
+        every caller, ignore_acl keys included (CPUB-002, CPUB-006)."""
+        return channel.custom_publish
+
+
+class MessageSerializer:
+    """What a publish body becomes (apps/channels/v1/serializers.py): the validated body, the
+    payload, the room the message is indexed under, its metadata and its author."""
+
+    def validated(self, body: RequestBody) -> dict[str, Any]:
+        """The body checked against the publish schema, the room trimmed (PUB-017)."""
+        return validation.validated(PUBLISH_REQUEST, body.data())
+
+    def payload(self, value: Any) -> dict[str, Any]:
+        """The payload to store: absent or ``""`` is ``{}`` (PUB-005), a JSON string is decoded
+        (PUB-004; the schema has already checked that it decodes to an object)."""
+        if value is None or value == "":
+            return {}
+        if isinstance(value, str):
+            try:
+                return parse_json(value)
+            except BodyParseError as exc:
+                raise ApiError(400, {"payload": ["Not a valid JSON string."]}) from exc
+        return value
+
+    def index_room(self, channel: Channel, room: str | None) -> str | None:
+        """The room a message is stored and looked up under: lowercased on a separate_rooms
+        channel (ROOM-003), none on a default channel (ROOM-008); a missing room is a 400 on
+        separate_rooms (PUB-012, POLL-011)."""
+        if not channel.separate_rooms:
+            return None
+        if not room:
+            raise room_required()
+        return room.lower()
+
+    def metadata(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The server's metadata; the body's keys play no part (MSG-003, PUB-015)."""
+        return dict(MESSAGE_METADATA)
+
+    def author(self, inst: Instance, who: Principal) -> dict[str, Any]:
+        """The caller as the message's author (MSG-004..006)."""
+        return who.author()
+
+
+class Poller:
+    """How a poll waits for its message (POLL-004..006, POLL-013) and how a WebSocket session
+    starts (WS-002, WS-005)."""
+
+    def __init__(self, store: Store, timeout: float) -> None:
+        self.store = store
+        self.timeout = timeout
+
+    def wait(self, inst: Instance, channel: Channel, room: str | None,
+             last_id: int | None) -> Message | None:
+        """Park until a message of (channel, room) after ``last_id`` arrives or the poll
+        timeout passes; subscribing re-checks storage, so a message published meanwhile is not
+        lost."""
+        subscription = self.store.subscribe(inst, channel, room, last_id, capacity=1)
         try:
-            return parse_json(value)
-        except BodyParseError as exc:
-            raise ApiError(400, {"payload": ["Not a valid JSON string."]}) from exc
-    return value
+            return subscription.take(self.timeout)
+        finally:
+            self.store.unsubscribe(subscription)
+
+    def session(self, inst: Instance, channel: Channel, room: str | None,
+                last_id: int | None) -> Subscription:
+        """The subscription of a WebSocket session: the stored messages after ``last_id``
+        first, then the live ones (WS-002)."""
+        return self.store.subscribe(inst, channel, room, last_id,
+                                    capacity=websocket.MAX_MESSAGES)
+
+    def without_handshake(self, call: Call, channel: Channel, room: str | None,
+                          last_id: int | None) -> Response:
+        """The answer to ``transport=websocket`` without a WebSocket handshake: 400 (WS-005)."""
+        return offloaded_response({"detail": "Expected WebSocket connection."}, status=400)
 
 
-def index_room(channel: Channel, room: str | None) -> str | None:
-    """The room a message is stored and looked up under: lowercased on a separate_rooms
-    channel, none on a default channel; a missing room is a 400 on separate_rooms."""
-    if not channel.separate_rooms:
-        if room and faults.active("default-channel-keeps-room"):
-            return room.lower()
-        return None
-    if not room:
-        raise room_required()
-    if faults.active("rooms-case-sensitive"):
-        return room
-    return room.lower()
+class HistoryPaging:
+    """How history pages (apps/redis_storage/pagination.py): newest first unless ``?ordering=``
+    says otherwise (HIST-002), only ids after ``?last_id=`` (HIST-004), each page right after
+    the previous one (HIST-009)."""
+
+    default_ascending = False
+
+    def last_id(self, params: dict[str, str]) -> int | None:
+        """``?last_id=`` as an integer; a non-integer is ignored (HIST-005, GEN-001)."""
+        try:
+            return int(params["last_id"])
+        except (KeyError, ValueError):
+            return None
+
+    def floor(self, params: dict[str, str]) -> int | None:
+        """The lowest id ``?last_id=N`` lets through: N + 1 (none for no N, or N = -1)."""
+        last_id = self.last_id(params)
+        return None if last_id is None else last_id + 1 or None
+
+    def cursor(self, pq: PageQuery) -> tuple[int | None, int | None]:
+        """The id bounds of the page's cursor."""
+        return cursor_bounds(pq)
 
 
 # publish
@@ -78,46 +179,21 @@ def publish(version: str, instance: str, channel: str) -> Response:
     call.require(call.mock.access.channel_view(who, "publish", call.method))
     call.throttle()
     return call.dispatch({"POST": lambda: publish_message(call, who, channel)},
-                         {"POST": "publish-request.json"})
+                         {"POST": PUBLISH_REQUEST})
 
 
 def publish_message(call: Call, who: Principal, name: str) -> Response:
     """The publish handler: permission, custom_publish, body, room, then store and wake."""
     channel = find_channel(call, name)
-    if faults.active("custom-publish-before-permission"):
-        check_custom_publish(call, who, channel)
-    call.require(call.mock.access.channel_object(call.inst, who, channel, "publish", "POST"))
-    check_custom_publish(call, who, channel)
-    data = call.data("publish-request.json")
-    payload = decode_payload(data.get("payload"))
-    if faults.active("payload-latin1-column"):
-        column = json.dumps(payload, ensure_ascii=False).encode("latin-1", "replace")
-        payload = json.loads(column.decode("latin-1"))
-    given_room = data.get("room")
-    if faults.active("publish-room-untrimmed") and isinstance(call.body.data().get("room"), str):
-        given_room = call.body.data()["room"]
-    room = index_room(channel, given_room)
+    call.mock.publish_checks.check(call.inst, who, channel)
+    fields = call.mock.message_fields
+    data = fields.validated(call.body)
+    payload = fields.payload(data.get("payload"))
+    room = fields.index_room(channel, data.get("room"))
     notify_room = data["room"] if room is not None and call.mock.config.platform else room
-    metadata = dict(MESSAGE_METADATA)
-    if faults.active("publish-metadata-from-body") and isinstance(data.get("metadata"), dict):
-        metadata.update(data["metadata"])
-    author = who.author()
-    if who.ignores_acl and who.user is None and faults.active("ignore-acl-author-is-admin"):
-        author = {"admin": call.inst.owner_id}
-    message = call.store.publish(call.inst, channel, room, notify_room, CUSTOM, author,
-                                 metadata, payload)
-    link_name = name if faults.active("links-use-url-channel-name") else channel.name
-    return json_response(message_json(message, call.base, link_name), status=201)
-
-
-def check_custom_publish(call: Call, who: Principal, channel: Channel) -> None:
-    """403 unless the channel takes custom messages (checked after the permission)."""
-    custom_publish = faults.cached("custom-publish-cached", (call.inst.uid, channel.pk),
-                                   channel.custom_publish)
-    if who.ignores_acl and faults.active("ignore-acl-skips-custom-publish"):
-        return
-    if not custom_publish:
-        raise detail(403, CUSTOM_PUBLISH_NOT_ALLOWED)
+    message = call.store.publish(call.inst, channel, room, notify_room, CUSTOM,
+                                 fields.author(call.inst, who), fields.metadata(data), payload)
+    return json_response(message_json(message, call.base, channel.name), status=201)
 
 
 # poll
@@ -133,29 +209,26 @@ def poll(version: str, instance: str, channel: str) -> Response:
 
 
 def poll_message(call: Call, who: Principal, name: str) -> Response:
-    """The poll handler (§8.2): a stored message after ``last_id`` at once (no X-Last-Id), or
-    the first live one (with X-Last-Id), or 204 at the poll timeout."""
+    """The poll handler: a stored message after ``last_id`` at once (no X-Last-Id, POLL-016),
+    or the first live one (with X-Last-Id, POLL-015), or 204 at the poll timeout (POLL-005)."""
     channel = find_channel(call, name)
     call.require(call.mock.access.channel_object(call.inst, who, channel, "poll", call.method))
     params = call.params("poll-query.json")
     last_id = coerce.integer(params["last_id"]) if "last_id" in params else None
-    room = index_room(channel, params.get("room"))
+    room = call.mock.message_fields.index_room(channel, params.get("room"))
     if params.get("transport") == "websocket":
         return websocket_session(call, channel, room, last_id)
     return long_poll(call, channel, room, last_id)
 
 
 def long_poll(call: Call, channel: Channel, room: str | None, last_id: int | None) -> Response:
-    """A stored message after ``last_id`` at once, else the first live one, else 204."""
+    """A stored message after ``last_id`` at once, else the first live one, else 204; a
+    negative ``last_id`` reads no stored message (POLL-014)."""
     if last_id is not None and last_id >= 0:
         stored = call.store.next_message(call.inst, channel, room, last_id)
         if stored is not None:
             return json_response(message_json(stored))
-    message = wait_for_message(call, channel, room, last_id)
-    if message is None and faults.active("poll-timeout-answers-newest"):
-        newest = call.store.messages(call.inst, channel, room, min_id=None, max_id=None,
-                                     ascending=False, limit=1)
-        message = newest[0] if newest else None
+    message = call.mock.poller.wait(call.inst, channel, room, last_id)
     if message is None:
         return offloaded_response(None, status=204)
     return offloaded_response(rendered_message(message), {"X-Last-Id": str(message.id)})
@@ -167,46 +240,26 @@ def rendered_message(message: Message) -> bytes:
     return render(message_json(message))
 
 
-def wait_for_message(call: Call, channel: Channel, room: str | None,
-                     last_id: int | None) -> Message | None:
-    """Park until a message of (channel, room) after ``last_id`` arrives or the poll timeout
-    passes; subscribing re-checks storage, so a message published meanwhile is not lost."""
-    if faults.active("poll-not-waiting"):
-        return None
-    subscription = call.store.subscribe(call.inst, channel, room, last_id, capacity=1)
-    try:
-        if last_id is not None and faults.active("poll-woken-at-timeout"):
-            time.sleep(call.mock.config.poll_timeout)
-            return subscription.take(0)
-        return subscription.take(call.mock.config.poll_timeout)
-    finally:
-        call.store.unsubscribe(subscription)
-
-
 def websocket_session(call: Call, channel: Channel, room: str | None,
                       last_id: int | None) -> Response:
-    """``transport=websocket`` (§8.6): a handshake starts a session of stored-then-live
-    messages; anything else is 400 ``Expected WebSocket connection.``."""
+    """``transport=websocket``: a handshake starts a session of stored-then-live messages
+    (WS-001..003); anything else is 400 ``Expected WebSocket connection.`` (WS-005)."""
     key = request.headers.get("Sec-WebSocket-Key")
     if not key or websocket.connection_of(request.environ) is None:
-        if faults.active("websocket-plain-request-polls"):
-            return long_poll(call, channel, room, last_id)
-        return offloaded_response({"detail": "Expected WebSocket connection."}, status=400)
-    g.offloaded = True
-    if faults.active("websocket-skips-stored"):
-        last_id = None
-    subscription = call.store.subscribe(call.inst, channel, room, last_id,
-                                        capacity=websocket.MAX_MESSAGES)
+        return call.mock.poller.without_handshake(call, channel, room, last_id)
+    subscription = call.mock.poller.session(call.inst, channel, room, last_id)
     session = websocket.Session(call.store, subscription, call.mock.config.poll_timeout,
                                 rendered_message)
-    return websocket.HandshakeResponse(session, key, request.headers.get("Origin"))
+    return answered_as(OFFLOADED,
+                       websocket.HandshakeResponse(session, key, request.headers.get("Origin")))
 
 
 # history
 def history_call(version: str, instance: str, channel: str, view_name: str
                  ) -> tuple[Call, Channel, str | None]:
-    """The history viewset's checks (§5.3): instance, channel (before the key!), key,
-    permission, room, throttle. Returns the call, the channel and the requested room."""
+    """The history viewset's checks: instance, channel (before the key, HIST-017, HIST-018),
+    key, permission, room (HIST-012, HIST-013), throttle. Returns the call, the channel and the
+    requested room."""
     call = Call(version, ("GET",), view_name)
     call.resolve_instance(instance)
     found = call.store.channel(call.inst, channel.lower())
@@ -222,8 +275,9 @@ def history_call(version: str, instance: str, channel: str, view_name: str
 
 
 def requested_room(call: Call) -> str | None:
-    """The ``room`` of a history request. Strict mode treats ``?room=`` as absent (as every
-    empty parameter); the platform takes it as the empty room, which holds nothing (§9.1)."""
+    """The ``room`` of a history request. Core mode treats ``?room=`` as absent (as every
+    empty parameter, POLL-009); the platform takes it as the empty room, which holds nothing
+    (ROOM-010)."""
     if call.mock.config.platform and "room" in request.args:
         return request.args.getlist("room")[-1]
     return query().get("room")
@@ -231,7 +285,8 @@ def requested_room(call: Call) -> str | None:
 
 def history_room(call: Call, channel: Channel, room: str | None) -> str | None:
     """The index a history read uses. A default channel's messages have no room; the platform
-    still looks a given room up there (and finds nothing), strict mode ignores it."""
+    still looks a given room up there and finds nothing (ROOM-009); core mode ignores it
+    (ROOM-008)."""
     if channel.separate_rooms or call.mock.config.platform:
         return None if room is None else room.lower()
     return None
@@ -244,21 +299,6 @@ def represent(call: Call, message: Message, channel: Channel) -> dict[str, Any]:
                          params.get("excluded_fields"))
 
 
-def history_floor(params: dict[str, str]) -> int | None:
-    """The lowest id ``?last_id=N`` allows (N + 1); a non-integer is ignored (§9.1)."""
-    try:
-        floor = int(params["last_id"])
-    except KeyError:
-        return None
-    except ValueError:
-        if faults.active("history-last-id-unguarded"):
-            raise
-        return None
-    if not faults.active("history-last-id-inclusive"):
-        floor += 1
-    return floor or None
-
-
 @blueprint.route(HISTORY, methods=ROUTE_METHODS)
 def history(version: str, instance: str, channel: str) -> Response:
     """GET the stored messages of a channel (room), newest first, cursor-paginated."""
@@ -268,7 +308,8 @@ def history(version: str, instance: str, channel: str) -> Response:
 
 def list_history(call: Call, channel: Channel, room: str | None) -> Response:
     """The history list handler."""
-    pq = call.page("history-query.json", default_ascending=faults.active("history-oldest-first"))
+    paging = call.mock.history
+    pq = call.page("history-query.json", default_ascending=paging.default_ascending)
     key = history_room(call, channel, room)
     room_of_default_channel = key is not None and not channel.separate_rooms
 
@@ -278,7 +319,7 @@ def list_history(call: Call, channel: Channel, room: str | None) -> Response:
         return call.store.messages(call.inst, channel, key, min_id=low, max_id=high,
                                    ascending=ascending, limit=limit)
 
-    page = select_messages(pq, fetch, history_floor(query()))
+    page = select_messages(pq, fetch, paging.floor(query()), paging.cursor(pq))
     objects = [represent(call, m, channel) for m in page.items]
     return json_response(envelope(request.path, pq, page, objects))
 
@@ -291,8 +332,9 @@ def history_detail(version: str, instance: str, channel: str, message_id: str) -
 
 
 def message_detail(call: Call, channel: Channel, room: str | None, message_id: str) -> Response:
-    """One message by id. The platform finds any message of the instance through any channel
-    (§9.2); strict mode scopes the lookup to the channel and its room."""
+    """One message by id (HIST-014, HIST-015). The platform finds any message of the instance
+    through any channel (apps/redis_storage/views.py); core mode scopes the lookup to the
+    channel and its room."""
     number = parse_id(message_id)
     message = call.store.message(call.inst, number) if number is not None else None
     if message is not None and not call.mock.config.platform and (

@@ -1,4 +1,4 @@
-"""Set-up endpoints (reference §3): instances, API keys, users, user login, groups and
+"""Set-up endpoints (AUTH-012..014): instances, API keys, users, user login, groups and
 memberships. They exist so that a test can build any principal through the public API.
 
 The CLI's account key is the admin and the owner of every instance it creates.

@@ -98,5 +98,5 @@ def make_mock() -> Callable[..., Mock]:
 
 @pytest.fixture
 def mock(make_mock: Callable[..., Mock]) -> Mock:
-    """A fresh mock in strict mode with one instance."""
+    """A fresh mock in core mode with one instance."""
     return make_mock()

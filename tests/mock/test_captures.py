@@ -1,8 +1,8 @@
 """The golden exchanges: every capture run replayed against an in-process mock.
 
 Under ``--compat platform`` the mock must answer each exchange as the platform did (status,
-body, headers; keys, datetimes and global ids mapped). Under ``--compat strict`` the same holds
-except for the quirk cells, which are listed below with the answer strict mode gives instead.
+body, headers; keys, datetimes and global ids mapped). Under ``--compat core`` the same holds
+except for the quirk cells, which are listed below with the answer core mode gives instead.
 Every exchange the mock deliberately does not match is listed with its reason.
 """
 
@@ -37,13 +37,13 @@ FILLERS = {
 }
 V1_1 = "the mock serves /v1/ and /v1.1/ only (/v2/ is an ACL-based API outside the reference); " \
        "the publish is replayed under /v1.1/ to keep the ids in step"
-EMPTY_IS_ABSENT = "strict: empty query parameters count as absent (issue #3), ?room= on history too"
+EMPTY_IS_ABSENT = "core: empty query parameters count as absent (issue #3), ?room= on history too"
 OPTIONS_ACTIONS = "OPTIONS describes actions from the request schemas, not DRF field metadata"
-Q_ANON_READ = "PERM-016 strict: an anonymous-read key reads only channels with " \
+Q_ANON_READ = "PERM-016 core: an anonymous-read key reads only channels with " \
               "other_permissions >= subscribe"
-Q_ROOM_CASE = "ROOM-005 strict: rooms fold to lowercase everywhere, so 'Lobby' wakes 'lobby'"
-DEFAULT_ROOM = "strict: a room on a default channel is ignored, as publish and poll ignore it"
-SCOPED_DETAIL = "HIST-014 strict: history detail is scoped to the channel"
+Q_ROOM_CASE = "ROOM-005 core: rooms fold to lowercase everywhere, so 'Lobby' wakes 'lobby'"
+DEFAULT_ROOM = "core: a room on a default channel is ignored, as publish and poll ignore it"
+SCOPED_DETAIL = "HIST-014 core: history detail is scoped to the channel"
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ PLATFORM_DEVIATIONS = {
     (7, "options_publish_admin"): Deviation(OPTIONS_ACTIONS, metadata_named),
     (7, "options_publish_member"): Deviation(OPTIONS_ACTIONS, metadata_named),
 }
-STRICT_DEVIATIONS = {
+CORE_DEVIATIONS = {
     **PLATFORM_DEVIATIONS,
     (7, "history_rooms_empty_room_param"): Deviation(EMPTY_IS_ABSENT, status(400)),
     (7, "history_detail_rooms_empty_room_param"): Deviation(EMPTY_IS_ABSENT, status(400)),
@@ -98,7 +98,7 @@ STRICT_DEVIATIONS = {
     (7, "history_chat_with_room"): Deviation(DEFAULT_ROOM, listing(True)),
     (7, "history_detail_temp_old_message_after_recreate"): Deviation(SCOPED_DETAIL, status(404)),
 }
-DEVIATIONS = {"platform": PLATFORM_DEVIATIONS, "strict": STRICT_DEVIATIONS}
+DEVIATIONS = {"platform": PLATFORM_DEVIATIONS, "core": CORE_DEVIATIONS}
 
 
 def trigger_of(run: Run, poll: Exchange) -> Exchange:
@@ -205,7 +205,7 @@ def failures(report: Report, run: Run, compat: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("compat", ["platform", "strict"])
+@pytest.mark.parametrize("compat", ["platform", "core"])
 @pytest.mark.parametrize("run_number", REPLAYED_RUNS)
 def test_capture_run_replays(run_number: int, compat: str) -> None:
     run = RUNS[run_number]
@@ -218,7 +218,7 @@ def test_capture_run_replays(run_number: int, compat: str) -> None:
 
 def test_deviation_lists_name_real_exchanges() -> None:
     names = {(run.number, e.name) for run in RUNS.values() for e in run.exchanges}
-    listed = set(STRICT_DEVIATIONS) | set(FILLERS)
+    listed = set(CORE_DEVIATIONS) | set(FILLERS)
     assert listed <= names, sorted(listed - names)
 
 

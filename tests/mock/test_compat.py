@@ -1,5 +1,5 @@
 """The compat switch: each quirk of the platform (the platform-profile requirements) answered the
-documented way under ``strict`` and the server's way under ``platform``."""
+documented way under ``core`` and the server's way under ``platform``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from tests.mock.conftest import Mock
 from tests.mock.replay import wait_until
 
-STRICT, PLATFORM = "strict", "platform"
+CORE, PLATFORM = "core", "platform"
 
 
 @dataclass
@@ -28,7 +28,7 @@ class World:
     private: str
 
 
-@pytest.fixture(params=[STRICT, PLATFORM])
+@pytest.fixture(params=[CORE, PLATFORM])
 def world(request: pytest.FixtureRequest, make_mock: Callable[..., Mock]) -> World:
     mock = make_mock(compat=request.param)
     user = mock.user()
@@ -38,8 +38,8 @@ def world(request: pytest.FixtureRequest, make_mock: Callable[..., Mock]) -> Wor
                  mock.channel("private"))
 
 
-def expect(world: World, strict: int, platform: int, status: int) -> None:
-    wanted = strict if world.mock.app.extensions["channels_mock"].config.compat == STRICT \
+def expect(world: World, core: int, platform: int, status: int) -> None:
+    wanted = core if world.mock.app.extensions["channels_mock"].config.compat == CORE \
         else platform
     assert status == wanted
 
@@ -71,13 +71,13 @@ def test_anonymous_read_of_a_private_channel_only_on_the_platform(world: World,
     assert shared.status_code in (200, 204)
 
 
-def test_anonymous_reader_with_user_follows_its_level_in_strict(world: World) -> None:
+def test_anonymous_reader_with_user_follows_its_level_in_core(world: World) -> None:
     response = world.mock.call("GET", f"channels/{world.private}/", world.anonymous,
                                world.user_key)
     expect(world, 403, 200, response.status_code)
 
 
-def test_mixed_case_room_wakes_lowercase_poller_only_in_strict(world: World) -> None:
+def test_mixed_case_room_wakes_lowercase_poller_only_in_core(world: World) -> None:
     mock = world.mock
     rooms = mock.channel("rooms", type="separate_rooms")
     answer: dict[str, Any] = {}
@@ -95,7 +95,7 @@ def test_mixed_case_room_wakes_lowercase_poller_only_in_strict(world: World) -> 
     assert stored.get_json()["id"] == published["id"]
 
 
-def test_history_detail_is_scoped_to_its_channel_only_in_strict(world: World) -> None:
+def test_history_detail_is_scoped_to_its_channel_only_in_core(world: World) -> None:
     message = world.mock.publish(world.private, {"n": 1})
     other = world.mock.call("GET", f"channels/{world.channel}/history/{message['id']}/")
     expect(world, 404, 200, other.status_code)
@@ -105,5 +105,5 @@ def test_room_on_a_default_channel_history(world: World) -> None:
     world.mock.publish(world.channel, {"n": 1}, room="abc")
     response = world.mock.call("GET", f"channels/{world.channel}/history/?room=abc")
     assert response.status_code == 200
-    strict = world.mock.app.extensions["channels_mock"].config.compat == STRICT
-    assert len(response.get_json()["objects"]) == (1 if strict else 0)
+    core = world.mock.app.extensions["channels_mock"].config.compat == CORE
+    assert len(response.get_json()["objects"]) == (1 if core else 0)
