@@ -10,7 +10,9 @@ names are checked once the process is patched.
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import secrets
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -21,6 +23,7 @@ from mock_server.config import (
     CORE,
     DEFAULT_HISTORY_LIMIT,
     DEFAULT_POLL_TIMEOUT,
+    DeploymentModes,
     MockConfig,
 )
 
@@ -59,13 +62,48 @@ def _rate(text: str) -> int | None:
         return _positive_int(text)
     except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(
-            f"expected 'off' or a positive integer, got {text!r}") from None
+            f"expected 'off' or a positive integer, got {text!r}"
+        ) from None
+
+
+def _milliseconds(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < math.inf:
+        raise ValueError(text)
+    return value
+
+
+def _latency(text: str) -> tuple[float, float]:
+    delay, colon, jitter = text.partition(":")
+    try:
+        return _milliseconds(delay), _milliseconds(jitter) if colon else 0.0
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected MS or MS:JITTER, milliseconds >= 0, got {text!r}"
+        ) from None
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a share from 0 to 1, got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    if not text.isascii() or not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return int(text)
 
 
 def _account_key(text: str) -> str:
     if keys.classify(text) is not keys.KeyKind.ACCOUNT:
         raise argparse.ArgumentTypeError(
-            "an account key is 40 hex characters whose last digit is even")
+            "an account key is 40 hex characters whose last digit is even"
+        )
     return text.lower()
 
 
@@ -77,42 +115,123 @@ def _port(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of ``channels-mock``."""
-    parser = OneLineParser(prog=PROG, description="Reference mock of the Syncano v1.1 "
-                                                  "Channels API.")
+    parser = OneLineParser(
+        prog=PROG, description="Reference mock of the Syncano v1.1 Channels API."
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     serve = commands.add_parser(
-        "serve", help="serve the mock over HTTP",
+        "serve",
+        help="serve the mock over HTTP",
         description="Serve the mock on HOST:PORT until SIGINT or SIGTERM. The ready line "
-                    "'channels-mock listening on http://HOST:PORT (account key KEY)' goes to "
-                    "stdout once the socket accepts connections; one line per request "
-                    "(method, path, status, milliseconds) goes to stderr.")
+        "'channels-mock listening on http://HOST:PORT (account key KEY)' goes to "
+        "stdout once the socket accepts connections, followed by ' with faults ...' "
+        "and ' with modes ...' (or ' and modes ...') naming those that are on; one "
+        "line per request (method, path, status or 'dropped', milliseconds) goes "
+        "to stderr.",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=_port, default=8000,
-                       help="port to bind; 0 picks a free one (default 8000)")
-    serve.add_argument("--account-key", type=_account_key,
-                       help="the admin's account key (40 hex, last digit even); it owns every "
-                            "instance it creates. Default: a fresh key, printed on start")
-    serve.add_argument("--poll-timeout", type=_positive_number, default=None,
-                       help="seconds a long poll waits before 204 (default: "
-                            f"${POLL_TIMEOUT_ENV} or {DEFAULT_POLL_TIMEOUT:g})")
-    serve.add_argument("--compat", choices=COMPAT_MODES, default=CORE,
-                       help="where the platform's server contradicts its documentation: core "
-                            "(default) behaves as documented, as the suite's core profile "
-                            "expects; platform reproduces the server (--profile platform)")
-    serve.add_argument("--history-limit", type=_positive_int, default=DEFAULT_HISTORY_LIMIT,
-                       help="messages kept per (channel, room) "
-                            f"(default {DEFAULT_HISTORY_LIMIT}; eventlog keeps at most 100)")
-    serve.add_argument("--throttle", type=_rate, default=None, metavar="off|N",
-                       help="per-instance requests per second before 429 (default off)")
-    serve.add_argument("--poll-throttle", type=_rate, default=None, metavar="off|N",
-                       help="per-instance polls per second, counted in the same one-second "
-                            f"bucket (default: {POLL_THROTTLE_FACTOR} x --throttle, as the "
-                            "platform's default plan: 60 and 240)")
-    serve.add_argument("--fault", action="append", default=[], metavar="NAME",
-                       help="inject a named bug (repeatable; 'channels-mock faults' lists them)")
+    serve.add_argument(
+        "--port", type=_port, default=8000, help="port to bind; 0 picks a free one (default 8000)"
+    )
+    serve.add_argument(
+        "--account-key",
+        type=_account_key,
+        help="the admin's account key (40 hex, last digit even); it owns every "
+        "instance it creates. Default: a fresh key, printed on start",
+    )
+    serve.add_argument(
+        "--poll-timeout",
+        type=_positive_number,
+        default=None,
+        help="seconds a long poll waits before 204 (default: "
+        f"${POLL_TIMEOUT_ENV} or {DEFAULT_POLL_TIMEOUT:g})",
+    )
+    serve.add_argument(
+        "--compat",
+        choices=COMPAT_MODES,
+        default=CORE,
+        help="where the platform's server contradicts its documentation: core "
+        "(default) behaves as documented, as the suite's core profile "
+        "expects; platform reproduces the server (--profile platform)",
+    )
+    serve.add_argument(
+        "--history-limit",
+        type=_positive_int,
+        default=DEFAULT_HISTORY_LIMIT,
+        help="messages kept per (channel, room) "
+        f"(default {DEFAULT_HISTORY_LIMIT}; eventlog keeps at most 100)",
+    )
+    serve.add_argument(
+        "--throttle",
+        type=_rate,
+        default=None,
+        metavar="off|N",
+        help="per-instance requests per second before 429 (default off)",
+    )
+    serve.add_argument(
+        "--poll-throttle",
+        type=_rate,
+        default=None,
+        metavar="off|N",
+        help="per-instance polls per second, counted in the same one-second "
+        f"bucket (default: {POLL_THROTTLE_FACTOR} x --throttle, as the "
+        "platform's default plan: 60 and 240)",
+    )
+    serve.add_argument(
+        "--latency",
+        type=_latency,
+        default=(0.0, 0.0),
+        metavar="MS[:JITTER]",
+        help="hold every request MS milliseconds, give or take a uniform JITTER "
+        "(never below 0), before it is answered, as a distant or loaded "
+        "deployment does (default none)",
+    )
+    serve.add_argument(
+        "--drop-rate",
+        type=_share,
+        default=0.0,
+        metavar="P",
+        help="close the connection without an answer for a share P (0 to 1) of "
+        "requests, as a crashed worker or a restarting proxy does; a dropped "
+        "request never reaches the API (default 0)",
+    )
+    serve.add_argument(
+        "--error-rate",
+        type=_share,
+        default=0.0,
+        metavar="P",
+        help="answer a share P (0 to 1) of requests with 500, 'Content-Type: "
+        "text/html' and '<h1>Server Error (500)</h1>', the platform's "
+        "Django answer when a view raises; the request never reaches the "
+        "API (default 0)",
+    )
+    serve.add_argument(
+        "--drop-kept-alive",
+        action="store_true",
+        help="answer only the first request of each connection and close it "
+        "without an answer on the next one, as the platform's uWSGI HTTP "
+        "router does ('Remote end closed connection without response')",
+    )
+    serve.add_argument(
+        "--seed",
+        type=_seed,
+        default=None,
+        metavar="N",
+        help="seed of the random draws (jitter, --drop-rate, --error-rate), so "
+        "a run repeats (default: a fresh seed, named in the ready line)",
+    )
+    serve.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="inject a named bug (repeatable; 'channels-mock faults' lists them)",
+    )
     serve.add_argument("--quiet", action="store_true", help="do not log requests")
-    commands.add_parser("faults", help="list the named faults the mock can inject, each with "
-                                       "the requirement id it breaks")
+    commands.add_parser(
+        "faults",
+        help="list the named faults the mock can inject, each with the requirement id it breaks",
+    )
     spec_command = commands.add_parser("spec", help="print the OpenAPI document")
     spec_command.add_argument("--format", choices=("yaml", "json"), default="yaml")
     return parser
@@ -141,6 +260,19 @@ def config_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Mo
     )
 
 
+def modes_from(args: argparse.Namespace) -> DeploymentModes:
+    """The deployment modes from the parsed options."""
+    latency_ms, jitter_ms = args.latency
+    return DeploymentModes(
+        latency_ms=latency_ms,
+        jitter_ms=jitter_ms,
+        drop_rate=args.drop_rate,
+        error_rate=args.error_rate,
+        drop_kept_alive=args.drop_kept_alive,
+        seed=secrets.randbelow(2**32) if args.seed is None else args.seed,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``channels-mock`` console script and of ``python -m mock_server``."""
     parser = build_parser()
@@ -156,7 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from mock_server.server import serve  # patches the process before Flask is imported
 
     check_faults(config, parser)
-    return serve(config, args.host, args.port, quiet=args.quiet)
+    return serve(config, args.host, args.port, quiet=args.quiet, modes=modes_from(args))
 
 
 def check_faults(config: MockConfig, parser: argparse.ArgumentParser) -> None:

@@ -45,3 +45,48 @@ class MockConfig:
         if channel_name == "eventlog":
             return min(EVENTLOG_HISTORY_LIMIT, self.history_limit)
         return self.history_limit
+
+
+@dataclass(frozen=True)
+class DeploymentModes:
+    """What the deployment in front of the app does to requests (``mock_server.deployment``),
+    so SDKs can be tried against a slow, lossy, failing network without a real platform.
+
+    ``latency_ms`` ± ``jitter_ms`` delays every request; ``drop_rate`` and ``error_rate`` are
+    the shares of requests closed without an answer or answered with Django's bare 500;
+    ``drop_kept_alive`` drops every request after the first on one connection, as uWSGI's HTTP
+    router does. ``seed`` makes the random draws repeatable. All off: nothing is in the way.
+    """
+
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
+    drop_rate: float = 0.0
+    error_rate: float = 0.0
+    drop_kept_alive: bool = False
+    seed: int = 0
+
+    @property
+    def active(self) -> bool:
+        """True when any mode touches requests (otherwise the server runs without them)."""
+        return bool(self.latency_ms or self.jitter_ms or self.random or self.drop_kept_alive)
+
+    @property
+    def random(self) -> bool:
+        """True when a mode draws random numbers, so ``seed`` matters."""
+        return bool(self.jitter_ms or self.drop_rate or self.error_rate)
+
+    def describe(self) -> list[str]:
+        """The modes that are on, as the ready line names them."""
+        shown = []
+        if self.latency_ms or self.jitter_ms:
+            jitter = f":{self.jitter_ms:g}" if self.jitter_ms else ""
+            shown.append(f"latency {self.latency_ms:g}{jitter} ms")
+        if self.drop_rate:
+            shown.append(f"drop-rate {self.drop_rate:g}")
+        if self.error_rate:
+            shown.append(f"error-rate {self.error_rate:g}")
+        if self.drop_kept_alive:
+            shown.append("drop-kept-alive")
+        if self.random:
+            shown.append(f"seed {self.seed}")
+        return shown

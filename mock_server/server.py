@@ -23,7 +23,8 @@ import gevent  # noqa: E402
 from gevent.pywsgi import WSGIHandler, WSGIServer  # noqa: E402
 
 from mock_server.app import create_app  # noqa: E402
-from mock_server.config import MockConfig  # noqa: E402
+from mock_server.config import DeploymentModes, MockConfig  # noqa: E402
+from mock_server.deployment import Deployment, deployed  # noqa: E402
 
 LISTEN_BACKLOG = 4096
 READ_BUFFER_SIZE = 1024
@@ -96,28 +97,64 @@ def raise_open_files_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def serve(config: MockConfig, host: str, port: int, quiet: bool = False) -> int:
-    """Serve the mock until SIGINT or SIGTERM."""
+def serve(
+    config: MockConfig,
+    host: str,
+    port: int,
+    quiet: bool = False,
+    modes: DeploymentModes | None = None,
+) -> int:
+    """Serve the mock until SIGINT or SIGTERM, behind the deployment ``modes`` describe."""
+    modes = modes or DeploymentModes()
+    deployment = Deployment(modes) if modes.active else None
+    return serve_app(
+        create_app(config), host, port, quiet, note=ready_note(config, modes), deployment=deployment
+    )
+
+
+def ready_note(config: MockConfig, modes: DeploymentModes) -> str:
+    """What follows the address in the ready line: the account key, then the faults and the
+    modes that are on, so a log shows what the server was doing (``spec.protocol.READY_LINE``
+    reads up to the key)."""
     note = f" (account key {config.account_key})"
     if config.faults:
         note += f" with faults {', '.join(sorted(config.faults))}"
-    return serve_app(create_app(config), host, port, quiet, note=note)
+    shown = modes.describe()
+    if config.throttle is not None:
+        shown.append(f"throttle {config.throttle}/s")
+    if config.poll_throttle is not None:
+        shown.append(f"poll-throttle {config.poll_throttle}/s")
+    if shown:
+        note += f" {'and' if config.faults else 'with'} modes {', '.join(shown)}"
+    return note
 
 
-def serve_app(app: Callable[..., Any], host: str, port: int, quiet: bool,
-              name: str = "channels-mock", note: str = "") -> int:
+def serve_app(
+    app: Callable[..., Any],
+    host: str,
+    port: int,
+    quiet: bool,
+    name: str = "channels-mock",
+    note: str = "",
+    deployment: Deployment | None = None,
+) -> int:
     """Serve a WSGI app on this stack until SIGINT or SIGTERM; print the ready line
     (``NAME listening on http://HOST:PORT`` and ``note``) once the socket listens. The
-    benchmarks' bare responder is served by this same function."""
+    benchmarks' bare responder is served by this same function. Without ``deployment`` the
+    handler is gevent's, tuned, with nothing in front of the app."""
     raise_open_files_limit()
-    handler_class = QuietHandler if quiet else LoggingHandler
-    server = WSGIServer((host, port), app, log=None, backlog=LISTEN_BACKLOG,
-                        handler_class=handler_class)
+    handler_class: type[WSGIHandler] = QuietHandler if quiet else LoggingHandler
+    if deployment is not None:
+        handler_class = deployed(handler_class, deployment)
+    server = WSGIServer(
+        (host, port), app, log=None, backlog=LISTEN_BACKLOG, handler_class=handler_class
+    )
     try:
         server.start()
     except OSError as exc:
-        print(f"{name}: error: cannot listen on {host}:{port}: {exc.strerror or exc}",
-              file=sys.stderr)
+        print(
+            f"{name}: error: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr
+        )
         return 1
     bound_host, bound_port = server.address[:2]
     print(f"{name} listening on http://{bound_host}:{bound_port}{note}", flush=True)
