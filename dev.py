@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".installed-from"
 COMMANDS = {
-    "suite": ["conformance", "-n", "auto"],
+    "suite": ["conformance/checks", "-n", "auto"],
     "test": ["-n", "auto"],
 }
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-import spec
 from conformance.client import Reply
+from conformance.requirements import RequirementSet
 from spec.protocol import (  # noqa: F401  (the checks compare answers with these texts)
     CHANNEL_NOT_FOUND,
     CUSTOM_PUBLISH_NOT_ALLOWED,
@@ -32,9 +33,19 @@ SHOWN_HEADERS = (
 )
 EXCERPT = 600
 
-_current: list[str] = []
-
 Req = str | Iterable[str] | None  # the requirement id(s) an assertion is about
+
+
+@dataclass
+class RunningCheck:
+    """The check being run: its requirement ids (the default for assertions that name none) and
+    the run's requirement set, whose statements a failure quotes."""
+
+    ids: list[str] = field(default_factory=list)
+    requirements: RequirementSet | None = None
+
+
+_running = RunningCheck()
 
 
 class RequirementBroken(AssertionError):
@@ -46,23 +57,17 @@ class RequirementBroken(AssertionError):
         self.requirements = tuple(requirements)
 
 
-def set_current(ids: Iterable[str]) -> None:
-    """The running check's requirement ids: the default for assertions that name none."""
-    _current[:] = list(ids)
+def start_check(ids: Iterable[str], requirements: RequirementSet) -> None:
+    """Called by the suite plugin before each check: its requirement ids and the run's set."""
+    _running.ids = list(ids)
+    _running.requirements = requirements
 
 
 def statement(requirement_id: str) -> str:
-    """One line per requirement: id, level, profile and statement (or just the id)."""
-    try:
-        item = spec.requirements().get(requirement_id)
-    except (OSError, ValueError, KeyError, TypeError):
-        item = None
-    if not item:
-        return requirement_id
-    level = item.get("level", "")
-    profile = item.get("profile", "")
-    text = " ".join(str(item.get("statement", "")).split())
-    return f"{requirement_id} ({level}, {profile}): {text}"
+    """One line per requirement: id, level, profile and statement from the run's requirement
+    set (just the id outside a check of the suite)."""
+    requirements = _running.requirements
+    return requirements.statement(requirement_id) if requirements else requirement_id
 
 
 def describe(reply: Reply) -> str:
@@ -81,7 +86,7 @@ def describe(reply: Reply) -> str:
 
 def _ids(req: Req) -> list[str]:
     """The ids an assertion names: its ``req``, or the running check's ids when it names none."""
-    return [req] if isinstance(req, str) else list(req or _current)
+    return [req] if isinstance(req, str) else list(req or _running.ids)
 
 
 def _broken(findings: list[tuple[list[str], str]], reply: Reply | None) -> NoReturn:

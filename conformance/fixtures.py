@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from conformance import plugin
+from conformance.channel_api import ChannelApi
 from conformance.client import ANONYMOUS, Client, Paths, Principal
-from conformance.flows import ChannelApi
 from conformance.provision import (
     ApiKey,
     Group,

@@ -56,8 +56,9 @@ def _drain(stream, lines: queue.Queue[str]) -> None:
     lines.put("")
 
 
-def start(account_key: str, compat: str, options: Sequence[str] = ()) -> EmbeddedMock:
-    """Start the mock on a free loopback port and wait for its ready line; ``options`` are
+def start(account_key: str, profile: str, options: Sequence[str] = ()) -> EmbeddedMock:
+    """Start the mock on a free loopback port, in the compatibility mode of the suite's
+    ``profile`` (``core`` or ``platform``), and wait for its ready line; ``options`` are
     further ``serve`` options (e.g. ``--fault NAME``, ``--throttle N``)."""
     command = [
         *_command(),
@@ -69,7 +70,7 @@ def start(account_key: str, compat: str, options: Sequence[str] = ()) -> Embedde
         "--account-key",
         account_key,
         "--compat",
-        compat,
+        profile,
         "--quiet",
         *options,
     ]

@@ -1,10 +1,6 @@
 """pytest plugin of the Channels conformance suite: options, the `requirement` marker, the
-target (a given URL or the bundled mock), profile filtering, xdist wiring and report data.
-
-Report contract (read by conformance/report.py): every test report carries
-``("requirements", "<ids>")`` in ``user_properties``; a failed one also ``("exchanges", [...])``
-(the test's last HTTP exchanges) and, when an assertion named the requirements it found broken,
-``("broken", "<ids>")``; any test may add ``("measurements", {name: number})``.
+target (a given URL or the bundled mock), profile filtering, xdist wiring and report data (in
+``user_properties``, as conformance/report/contract.py lists them).
 """
 
 from __future__ import annotations
@@ -20,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from conformance import expect, fuzz, launch
+from conformance import expect, launch
 from conformance.client import (
     Client,
     ExchangeLog,
@@ -29,13 +25,15 @@ from conformance.client import (
     TargetUnusable,
     TransportStats,
 )
+from conformance.fuzz import explore
 from conformance.masking import Secrets
 from conformance.provision import Provisioner, ProvisionError, random_key
-from conformance.requirements import applicability, catalogue
+from conformance.report import contract
+from conformance.requirements import OPTION_GROUP, requirement_set
 
 pytest_plugins = ["conformance.fixtures"]
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+CHECKS_DIR = Path(__file__).resolve().parent / "checks"
 WORKER_INPUT = "channels_conformance_target"
 MEASUREMENTS = pytest.StashKey[dict[str, float]]()
 WORKER_STATS = "channels_transport"
@@ -44,7 +42,6 @@ PROBE_REQUESTS = 4
 # A whole default run sends about this many requests (measured against the bundled mock).
 REQUESTS_PER_RUN = 2400
 LONG_RUN_WARNING_S = 300.0
-MAX_DURATION_PREFIX = "not run: the run reached --max-duration"
 
 
 @dataclass
@@ -90,14 +87,15 @@ class State:
     owns_instance: bool = False
     abort_reason: str | None = None
     run_estimate_s: float | None = None
-    phase: str = ""  # the running test's phase: setup, call or teardown
+    running: pytest.Item | None = None  # the check being run
+    phase: str = ""  # the running check's phase: setup, call or teardown
 
 
 STATE = pytest.StashKey[State]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("channels", "Channels v1.1 conformance")
+    group = parser.getgroup(*OPTION_GROUP)
     group.addoption("--target-url", help="base URL of the implementation under test")
     group.addoption(
         "--account-key",
@@ -152,7 +150,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="ID,...",
         help="run only the checks of these requirement ids, e.g. PUB-001,POLL-004 (repeatable)",
     )
-    fuzz.add_options(parser)
+    explore.add_options(parser)
 
 
 def target_info(config: pytest.Config) -> dict[str, Any]:
@@ -205,7 +203,7 @@ def pytest_configure(config: pytest.Config) -> None:
     elif (
         not hasattr(config, "workerinput")
         and not config.option.collectonly
-        and _runs_conformance(config)
+        and reaches_checks(config.args, config.invocation_params.dir)
     ):
         _establish(config, state)
 
@@ -224,7 +222,9 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     CPU for a conformance run (PYTEST_XDIST_AUTO_NUM_WORKERS still wins)."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None
-    if not (config.getoption("target_url") or _runs_conformance(config)):
+    if not (
+        config.getoption("target_url") or reaches_checks(config.args, config.invocation_params.dir)
+    ):
         return None
     return 2 * len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
 
@@ -275,13 +275,18 @@ def client_for(config: pytest.Config, log: ExchangeLog | None = None) -> Client:
 
 
 def _stop_when_late(config: pytest.Config) -> None:
-    """Past --max-duration a check sends nothing more: it ends as not run. Clean-up in a
-    test's teardown still goes out, so nothing is left behind on the target."""
+    """Past --max-duration a check sends nothing more: it ends as not run (unless it is skipped
+    with a status of its own already). Clean-up in a test's teardown still goes out, so nothing
+    is left behind on the target."""
     state = config.stash[STATE]
     limit = config.getoption("max_duration")
     late = state.target is not None and time.time() - state.target.started_at > limit
-    if late and state.phase in ("setup", "call"):
-        pytest.skip(f"{MAX_DURATION_PREFIX} {limit:g} s")
+    check = state.running
+    if not late or check is None or state.phase not in ("setup", "call"):
+        return
+    if contract.skip_status(check.user_properties) is None:
+        check.user_properties += [(contract.STATUS, contract.NOT_RUN), (contract.LATE, limit)]
+        pytest.skip(f"{contract.NOT_RUN}: {contract.MAX_DURATION_REACHED} {limit:g} s")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -299,10 +304,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def _collect_conformance_only(config: pytest.Config) -> None:
-    """With --target-url only the checks run: the project's tests/ are left out, and with no
-    path arguments the installed conformance package is collected."""
+    """With --target-url only the checks run: with no path arguments the installed checks are
+    collected (wherever pytest was started), and the project's tests/ are left out."""
     if config.args_source != pytest.Config.ArgsSource.ARGS:
-        config.args[:] = [str(PACKAGE_DIR)]
+        config.args[:] = [str(CHECKS_DIR)]
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -311,16 +316,21 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     return True if collection_path == config.rootpath / "tests" else None
 
 
-def _runs_conformance(config: pytest.Config) -> bool:
-    """Whether the collection arguments reach the conformance checks (so a mock is needed)."""
-    for arg in config.args:
-        path = Path(arg.split("::")[0])
-        if not path.is_absolute():
-            path = config.invocation_params.dir / path
+def reaches_checks(args: list[str], invocation_dir: Path, checks_dir: Path = CHECKS_DIR) -> bool:
+    """Whether a run with these collection arguments collects conformance checks: then the
+    controller sets up the target (starts the bundled mock, or provisions an instance on
+    --target-url) before the xdist workers start, since only they collect.
+
+    An argument reaches the checks when its path (before any ``::``) is the checks folder, is
+    inside it, or holds it (``.``, ``conformance``). An argument that is no existing path (a
+    ``--pyargs`` module name, a typo pytest will report) counts as reaching them: a mock started
+    in vain costs a second, a run without its target fails every check."""
+    for arg in args:
+        path = invocation_dir / arg.split("::")[0]
         if not path.exists():
             return True
         path = path.resolve()
-        if path == PACKAGE_DIR or PACKAGE_DIR in path.parents or path in PACKAGE_DIR.parents:
+        if path == checks_dir or checks_dir in path.parents or path in checks_dir.parents:
             return True
     return False
 
@@ -341,7 +351,7 @@ def _establish(config: pytest.Config, state: State) -> None:
     poll_timeout = config.getoption("poll_timeout")
     if not url:
         try:
-            state.mock = launch.start(account_key or random_key("account"), profile_compat(profile))
+            state.mock = launch.start(account_key or random_key("account"), profile)
         except launch.LaunchError as exc:
             _abort(config, state, str(exc))
         atexit.register(state.mock.stop)
@@ -430,11 +440,6 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     return lines
 
 
-def profile_compat(profile: str) -> str:
-    """The mock's compatibility mode that matches a profile."""
-    return "platform" if profile == "platform" else "strict"
-
-
 def requirement_ids(item: pytest.Item) -> list[str]:
     """Every requirement id the item's markers name, in order, without repeats."""
     ids: list[str] = []
@@ -448,8 +453,7 @@ def selected_requirements(config: pytest.Config) -> set[str]:
     does not know stops the run with one line and exit code 2."""
     ids = {i.strip() for value in config.getoption("requirement") for i in value.split(",")}
     ids.discard("")
-    known = catalogue()
-    unknown = sorted(ids - known.keys()) if known else []
+    unknown = sorted(ids - requirement_set(config).requirements.keys())
     if unknown:
         pytest.exit(f"channels conformance: --requirement: unknown id {unknown[0]}", returncode=2)
     return ids
@@ -468,18 +472,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
     state = config.stash[STATE]
     profile = config.getoption("profile")
+    requirements = requirement_set(config)
     for item in items:
-        ids = requirement_ids(item)
-        reason = applicability(ids, profile) if ids else None
+        reason = requirements.applicability(requirement_ids(item), profile)
         if reason:
-            item.add_marker(pytest.mark.skip(reason=f"not applicable: {reason}"))
+            contract.skip(item, contract.NOT_APPLICABLE, reason)
             continue
         if item.get_closest_marker("needs_poll_timeout"):
             reason = _poll_wait_problem(config, state.target)
         elif item.get_closest_marker("needs_rate_limit") and not config.getoption("rate_limit"):
             reason = "throttling checks are opt-in (give --rate-limit N)"
         if reason:
-            item.add_marker(pytest.mark.skip(reason=f"not run: {reason}"))
+            contract.skip(item, contract.NOT_RUN, reason)
 
 
 def _poll_wait_problem(config: pytest.Config, target: Target | None) -> str | None:
@@ -496,7 +500,8 @@ def _poll_wait_problem(config: pytest.Config, target: Target | None) -> str | No
 def pytest_runtest_setup(item: pytest.Item) -> None:
     state = item.config.stash[STATE]
     state.log.clear()
-    expect.set_current(requirement_ids(item))
+    expect.start_check(requirement_ids(item), requirement_set(item.config))
+    state.running = item
     state.phase = "setup"
     _stop_when_late(item.config)
 
@@ -516,17 +521,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
     state = item.config.stash[STATE]
-    report.user_properties.append(("requirements", " ".join(requirement_ids(item))))
+    report.user_properties.append((contract.REQUIREMENTS, " ".join(requirement_ids(item))))
     measurements = item.stash.get(MEASUREMENTS, None)
     if measurements and call.when == "call":
-        report.user_properties.append(("measurements", dict(measurements)))
+        report.user_properties.append((contract.MEASUREMENTS, dict(measurements)))
     if report.failed and call.excinfo is not None:
         error = call.excinfo.value
-        report.user_properties.append(("exchanges", state.log.exchanges()))
+        report.user_properties.append((contract.EXCHANGES, state.log.exchanges()))
         if isinstance(error, expect.RequirementBroken):
-            report.user_properties.append(("broken", " ".join(error.requirements)))
+            report.user_properties.append((contract.BROKEN, " ".join(error.requirements)))
         if isinstance(error, TargetUnusable):
-            report.user_properties.append(("unusable", str(error)))
+            report.user_properties.append((contract.UNUSABLE, str(error)))
         if isinstance(error, AssertionError | TargetUnusable) and _default_tb(item.config):
             # the evidence is in the message: the frames of the test, not of urllib3
             report.longrepr = item._repr_failure_py(call.excinfo, style="short")

@@ -17,7 +17,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="module")
 def mock() -> Iterator[launch.EmbeddedMock]:
-    """A separately started `channels-mock serve` (strict compat), as a user would run one."""
-    server = launch.start(random_key("account"), "strict")
+    """A separately started `channels-mock serve` (core compat), as a user would run one."""
+    server = launch.start(random_key("account"), "core")
     yield server
     server.stop()

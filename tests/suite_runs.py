@@ -7,8 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conformance.plugin import CHECKS_DIR
+
 ROOT = Path(__file__).resolve().parents[1]
-CHECKS = ROOT / "conformance"
+CHECKS = CHECKS_DIR
 
 
 def pytest_run(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 from collections import Counter
 from functools import cache
-from pathlib import Path
 
 import pytest
 
-import conformance
 import spec
-from conformance.plugin import requirement_ids
+from conformance.plugin import CHECKS_DIR, requirement_ids
 
-SUITE = Path(conformance.__file__).resolve().parent
+SUITE = CHECKS_DIR
 
 
 class MarkerCollector:

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import conformance
 import spec
 from conformance import launch
+from conformance.plugin import CHECKS_DIR
 from conformance.provision import random_key
 
 ROOT = Path(__file__).resolve().parents[2]
-SUITE = Path(conformance.__file__).resolve().parent
+SUITE = CHECKS_DIR
 POLL_TIMEOUT = launch.EMBEDDED_POLL_TIMEOUT
 RATE_LIMIT = 20
 RUN_TIMEOUT = 300.0
@@ -128,12 +128,11 @@ def run_suite(
     """Start the mock with ``faults``, run the suite against it (stopping at its first failure
     unless told otherwise) and read the verdict from report.json. SHOULD and MAY failures fail
     the run too (--strict-should): many faults break one of those."""
-    compat = "platform" if setup.profile == "platform" else "strict"
     options = [*setup.mock_options]
     for name in faults:
         options += ["--fault", name]
     started = time.monotonic()
-    mock = launch.start(random_key("account"), compat, options)
+    mock = launch.start(random_key("account"), setup.profile, options)
     command = [
         sys.executable, "-m", "pytest", str(SUITE), "-q", "-p", "no:xdist",
         "--target-url", mock.url, "--account-key", mock.account_key,

@@ -1,8 +1,8 @@
 """The generated checks catch broken targets, on the requirement that is broken.
 
 Each test serves the mock in-process (Flask behind werkzeug's threaded server, on loopback),
-broken in one way, and runs conformance/test_fuzz.py against it in a child pytest with a small
-budget; the child's report must fail exactly the requirement that was broken.
+broken in one way, and runs conformance/checks/test_fuzz.py against it in a child pytest with a
+small budget; the child's report must fail exactly the requirement that was broken.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from conformance import fuzz
-from conformance.fuzz_checks import REQUIREMENTS
+from conformance.fuzz.judging import REQUIREMENTS
+from conformance.plugin import CHECKS_DIR
 from mock_server import faults
 from mock_server.app import create_app
 from mock_server.config import MockConfig
 
 ACCOUNT_KEY = "f00d" * 9 + "cafe"
-FUZZ_MODULE = fuzz.__file__.replace("fuzz.py", "test_fuzz.py")
+FUZZ_MODULE = str(CHECKS_DIR / "test_fuzz.py")
 OPERATIONS = "publishMessage or listHistory"
 GEN_FAULTS = sorted(name for name, f in faults.CATALOGUE.items() if f.requirement in REQUIREMENTS)
 MESSAGE_KEYS = {"id", "action", "payload", "metadata"}
@@ -91,7 +91,7 @@ def run_fuzz(pytester: pytest.Pytester, url: str, operations: str) -> dict[str, 
         "-k", operations,
         "-p", "no:cacheprovider",
         timeout=120,
-    )
+    )  # fmt: skip
     report = json.loads((pytester.path / "reports" / "report.json").read_text())
     return {r["id"]: r["status"] for r in report["requirements"] if r["id"] in REQUIREMENTS}
 

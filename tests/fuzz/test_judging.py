@@ -1,4 +1,4 @@
-"""How one generated exchange is judged (conformance.fuzz_checks, conformance.fuzz_input), on
+"""How one generated exchange is judged (conformance.fuzz.judging, conformance.fuzz.spec_input), on
 hand-made exchanges: each allowance holds, and each requirement can fail."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import requests
 from schemathesis import Case, GenerationMode, Response
 from schemathesis.core.parameters import ParameterLocation
 
-from conformance import fuzz
-from conformance.fuzz_checks import judge, state_conflict
-from conformance.fuzz_input import spec_accepts
+from conformance.fuzz import explore
+from conformance.fuzz.judging import judge, state_conflict
+from conformance.fuzz.spec_input import spec_accepts
 
 PATHS = {"instance": "inst", "channel": "chat"}
 MESSAGE = {
@@ -30,7 +30,7 @@ MESSAGE = {
 
 def case(operation_id: str, **fields: Any) -> Case:
     media = {"media_type": "application/json"} if "body" in fields else {}
-    return fuzz.operations()[operation_id].Case(**fields, **media)
+    return explore.operations()[operation_id].Case(**fields, **media)
 
 
 def answer(sent: Case, status: int, body: Any, content_type: str = "application/json") -> Response:
@@ -39,7 +39,7 @@ def answer(sent: Case, status: int, body: Any, content_type: str = "application/
     prepared = requests.Request(
         kwargs["method"], kwargs["url"], headers=kwargs["headers"], params=kwargs["params"],
         json=kwargs.get("json"), data=kwargs.get("data"),
-    ).prepare()
+    ).prepare()  # fmt: skip
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
     headers = {"content-type": [content_type]} if content else {}
     return Response(status, headers, content, prepared, elapsed=0.01, verify=True)
@@ -112,7 +112,7 @@ def test_the_spec_validators_decide_what_input_is_valid(
     operation_id: str, fields: dict[str, Any], expected: bool
 ) -> None:
     paths = {"instance": "inst", "channel": "chat", "class": "items"}
-    names = {p.name for p in fuzz.operations()[operation_id].path_parameters}
+    names = {p.name for p in explore.operations()[operation_id].path_parameters}
     fields.setdefault("path_parameters", {k: v for k, v in paths.items() if k in names})
     sent = case(operation_id, **fields)
     assert spec_accepts(sent, answer(sent, 200, {})) is expected
@@ -120,7 +120,7 @@ def test_the_spec_validators_decide_what_input_is_valid(
 
 def test_an_accepted_invalid_body_breaks_gen_006() -> None:
     """A generated case whose body is the invalid part (and really invalid), answered 201."""
-    strategy = fuzz.operations()["publishMessage"].as_strategy(
+    strategy = explore.operations()["publishMessage"].as_strategy(
         GenerationMode.NEGATIVE, path_parameters=PATHS
     )
     drawn: list[Case] = []
@@ -135,7 +135,8 @@ def test_an_accepted_invalid_body_breaks_gen_006() -> None:
     @hypothesis.seed(0)
     def draw(generated: Case) -> None:
         body_only = generated.meta is not None and {
-            location for location, info in generated.meta.components.items()
+            location
+            for location, info in generated.meta.components.items()
             if info.mode.is_negative
         } == {ParameterLocation.BODY}
         if body_only and not drawn and not spec_accepts(generated, answer(generated, 201, {})):

@@ -99,7 +99,7 @@ def test_random_429s_are_waited_out(
 
 
 def test_the_suite_keeps_under_the_mock_throttle(tmp_path: Path) -> None:
-    throttled = launch.start(random_key("account"), "strict", ["--throttle", "60"])
+    throttled = launch.start(random_key("account"), "core", ["--throttle", "60"])
     try:
         code, document, output = suite(
             throttled.url, throttled.account_key, tmp_path,

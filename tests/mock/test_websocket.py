@@ -145,7 +145,7 @@ def test_handshake_status_line_and_key_without_upgrade(server: Served) -> None:
     assert plain.json() == {"detail": "Expected WebSocket connection."}
 
 
-CLOSE_CHECK = "conformance/test_websocket.py::test_client_close_ends_the_session"
+CLOSE_CHECK = "conformance/checks/test_websocket.py::test_client_close_ends_the_session"
 ROOT = Path(__file__).resolve().parents[2]
 
 

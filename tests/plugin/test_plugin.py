@@ -24,12 +24,12 @@ def test_with_a_target_url_only_the_checks_are_collected(mock):
     done = pytest_run(
         "--target-url", mock.url, "--account-key", mock.account_key, "--collect-only", "-q",
         cwd=ROOT,
-    )
+    )  # fmt: skip
     node_ids = [line for line in done.stdout.splitlines() if "::" in line]
     assert done.returncode == 0, done.stdout + done.stderr
     assert node_ids, done.stdout
-    assert all(node.startswith("conformance/test_") for node in node_ids), [
-        node for node in node_ids if not node.startswith("conformance/test_")
+    assert all(node.startswith("conformance/checks/test_") for node in node_ids), [
+        node for node in node_ids if not node.startswith("conformance/checks/test_")
     ][:5]
 
 
@@ -37,7 +37,7 @@ def test_the_checks_are_found_from_any_directory(mock, tmp_path):
     done = pytest_run(
         "--target-url", mock.url, "--account-key", mock.account_key, "--collect-only", "-q",
         cwd=tmp_path,
-    )
+    )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "test_publish.py::" in done.stdout
 
@@ -45,11 +45,11 @@ def test_the_checks_are_found_from_any_directory(mock, tmp_path):
 def test_timeout_checks_are_not_run_without_a_known_poll_timeout(mock, tmp_path):
     reports = tmp_path / "reports"
     done = pytest_run(
-        str(ROOT / "conformance" / "test_poll.py"),
+        str(CHECKS / "test_poll.py"),
         "--target-url", mock.url, "--account-key", mock.account_key,
         "--report-dir", str(reports), "-rs",
         cwd=tmp_path,
-    )
+    )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "not run: the target's poll timeout is unknown" in done.stdout
     document = json.loads((reports / "report.json").read_text())
@@ -64,17 +64,17 @@ def test_timeout_checks_are_not_run_without_a_known_poll_timeout(mock, tmp_path)
 
 def test_the_core_profile_reports_platform_checks_as_not_applicable(mock, tmp_path):
     done = pytest_run(
-        str(ROOT / "conformance" / "test_poll.py"),
+        str(CHECKS / "test_poll.py"),
         "--target-url", mock.url, "--account-key", mock.account_key, "--poll-timeout", "2",
         "--report-dir", str(tmp_path / "reports"), "-rs",
         cwd=tmp_path,
-    )
+    )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "not applicable: POLL-015: platform profile only" in done.stdout
 
 
 def test_a_failing_run_stopped_by_x_under_xdist_exits_1(tmp_path):
-    faulty = launch.start(random_key("account"), "strict", ["--fault", "payload-string-dropped"])
+    faulty = launch.start(random_key("account"), "core", ["--fault", "payload-string-dropped"])
     try:
         done = pytest_run(
             str(CHECKS / "test_publish.py"),

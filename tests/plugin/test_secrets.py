@@ -24,7 +24,7 @@ PIECE = 12  # no run of this many characters of the account key may show
 @pytest.fixture(scope="module")
 def faulty() -> Iterator[launch.EmbeddedMock]:
     options = [word for name in FAULTS for word in ("--fault", name)]
-    server = launch.start(random_key("account"), "strict", options)
+    server = launch.start(random_key("account"), "core", options)
     yield server
     server.stop()
 

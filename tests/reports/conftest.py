@@ -38,9 +38,10 @@ requirements:
   - {id: ROOM-001, level: MUST, profile: core, statement: "Rooms filter messages."}
 """
 
-# The suite plugin's side of the contract, as conformance/plugin.py provides it (a failed
-# assertion that names the requirements it found broken reports them as "broken"; a check the
-# target could not serve at all is "unusable").
+# The suite plugin's side of the contract (conformance/report/contract.py), as
+# conformance/plugin.py provides it: a failed assertion that names the requirements it found
+# broken reports them as "broken"; a check the target could not serve at all is "unusable". A
+# check skipped on purpose carries its status ("not applicable") itself, see BEHAVIOURS.
 CONTRACT_CONFTEST = f'''
 import pytest
 
@@ -89,8 +90,12 @@ BEHAVIOURS = {
     "break first": "expect.check(False, 'status 201 for {name}', req={ids[0]!r})",
     "error": "pass  # the broken fixture fails in setup",
     "not run": "pytest.skip('not run: needs --poll-timeout')",
-    "not applicable": "pytest.skip('not applicable: outside the core profile')",
+    "not applicable": "request.node.user_properties.append(('status', 'not applicable'))\n"
+    "    pytest.skip('not applicable: outside the core profile')",
     "measure": "request.node.user_properties.append(('measurements', {{'wake_ms': 12.5}}))",
+    "not applicable in words only": "pytest.skip('not applicable: said in the reason only')",
+    "not applicable, worded otherwise": "request.node.user_properties.append(('status', "
+    "'not applicable'))\n    pytest.skip('the target has no alpha')",
 }
 
 # The default synthetic suite: test name -> (requirement ids, behaviour).

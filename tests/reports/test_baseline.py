@@ -3,7 +3,12 @@ it (stale entries must not rot), and --write-baseline starts one from a run."""
 
 from __future__ import annotations
 
+import pytest
 import yaml
+
+from conformance.report.baseline import entry_matches_test
+
+CHECK = "conformance/checks/test_history.py::test_history_page_size[2]"
 
 
 def test_listed_failures_are_expected_and_pass_the_gate(suite):
@@ -109,3 +114,23 @@ def test_a_shared_test_is_only_expected_for_the_listed_requirement(suite):
     assert run.status("AAA-001") == "failed"
     case = next(run.junit.iter("testcase"))
     assert case.find("failure") is not None  # the test still fails AAA-001
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [CHECK, "test_history.py::test_history_page_size[2]", "test_history_page_size[2]"],
+)
+def test_a_test_entry_is_the_node_id_or_its_tail(entry):
+    assert entry_matches_test(entry, CHECK)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "conformance/test_history.py::test_history_page_size[2]",  # before conformance/checks/
+        "history.py::test_history_page_size[2]",
+        "page_size[2]",
+    ],
+)
+def test_a_test_entry_matches_no_other_node_id(entry):
+    assert not entry_matches_test(entry, CHECK)

@@ -13,12 +13,12 @@ from typing import Any
 
 import xmlschema
 
-import conformance
+from conformance.plugin import CHECKS_DIR
 from conformance.provision import random_key
 from tests.reports.breaking_proxy import breaking_proxy
 from tests.reports.browser import Page, render
 
-SUITE_MODULE = Path(conformance.__file__).with_name("test_publish.py")
+SUITE_MODULE = CHECKS_DIR / "test_publish.py"
 XSD = Path(__file__).with_name("junit.xsd")
 
 

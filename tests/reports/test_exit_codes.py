@@ -132,8 +132,11 @@ def test_a_report_dir_that_cannot_be_written_is_2(suite):
     assert len(errors) == 1 and f"cannot write the reports to {blocker}" in errors[0]
 
 
-def test_a_broken_requirements_file_is_2(suite):
+def test_a_broken_requirements_file_is_a_usage_error_2(suite):
+    """The requirement set is read once at start-up: a broken one stops the run there."""
     suite.write("broken.yaml", "requirements: [\n")
-    run = suite.run("--requirements-file", "broken.yaml")
+    run = suite.run("--requirements-file", "broken.yaml", subprocess=True)
     assert run.ret == 2
-    assert any("cannot read requirements file" in line for line in run.result.stdout.lines)
+    errors = [line for line in run.result.stderr.lines if "channels conformance:" in line]
+    assert len(errors) == 1 and "cannot read requirements file" in errors[0]
+    assert not run.report_dir.exists()

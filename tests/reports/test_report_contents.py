@@ -13,7 +13,7 @@ from pathlib import Path
 
 import xmlschema
 
-from conformance.report_exchange import present_exchange
+from conformance.report.exchange import present_exchange
 from tests.reports.conftest import ACCOUNT_KEY
 
 XSD = Path(__file__).with_name("junit.xsd")

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from conformance import expect, shapes
+from conformance.channel_api import ChannelApi
 from conformance.fixtures import World
-from conformance.flows import ChannelApi
 from conformance.provision import Provisioner, unique_name
 
 BAD_PAGE = "Incorrect page parameter provided."

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from conformance import expect
+from conformance.channel_api import MISSING, ChannelApi
 from conformance.client import Reply
 from conformance.fixtures import World
-from conformance.flows import MISSING, ChannelApi
 from conformance.provision import Provisioner
 
 PUBLISHERS = 4

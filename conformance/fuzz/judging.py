@@ -10,7 +10,7 @@ than noisy:
   response-schema checks (never from GEN-001 and GEN-003).
 - schemathesis cannot check the spec's own formats, so a case it generated as invalid may be
   valid after all; a refusal is expected only when the spec's validators reject what was sent
-  (``conformance.fuzz_input``).
+  (``conformance.fuzz.spec_input``).
 - Input that satisfies the request schema may still be refused by the stored state: a taken
   name, an unknown id, an existing membership, a room that a separate_rooms channel requires,
   transport=websocket without a handshake. A 400 whose every message is one of those
@@ -38,7 +38,7 @@ from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.core.parameters import ParameterLocation
 
 from conformance.client import Reply
-from conformance.fuzz_input import spec_accepts
+from conformance.fuzz.spec_input import spec_accepts
 
 NO_SERVER_ERROR = "GEN-001"
 JSON_BODY = "GEN-002"

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from conformance import expect, shapes
+from conformance.channel_api import ChannelApi, while_polling, woken
 from conformance.client import Reply
 from conformance.fixtures import World
-from conformance.flows import ChannelApi, while_polling, woken
 
 WALK_MESSAGES = 20
 FAN_OUT = 8

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from conformance import expect
+from conformance.channel_api import ChannelApi
 from conformance.client import ANONYMOUS, Principal, Reply
 from conformance.fixtures import World
-from conformance.flows import ChannelApi
 from conformance.provision import Provisioner, random_key, unique_name
 
 HEX40 = re.compile(r"^[0-9a-f]{40}$")

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from conformance import expect, shapes
+from conformance.channel_api import ChannelApi
 from conformance.client import Principal, Reply
 from conformance.fixtures import World
-from conformance.flows import ChannelApi
 from conformance.plugin import Target
 from conformance.provision import Provisioner, ProvisionError, unique_name
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from conformance import expect
+from conformance.channel_api import ChannelApi
 from conformance.client import ANONYMOUS, Reply
 from conformance.fixtures import World
-from conformance.flows import ChannelApi
 from conformance.provision import random_key, unique_name
 
 DOCUMENTED_STATUSES = {200, 201, 204, 400, 403, 404, 405, 413, 415, 429}

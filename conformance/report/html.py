@@ -8,7 +8,8 @@ from collections import Counter
 from html import escape
 from typing import Any
 
-from conformance.verdict import (
+from conformance.report.document import AreaEntry, Document, RequirementEntry, Tally, TestEntry
+from conformance.report.verdict import (
     EXPECTED_FAILURE,
     FAILED,
     NOT_APPLICABLE,
@@ -148,22 +149,22 @@ def _badge(status: str) -> str:
     return f'<span class="status s-{_slug(status)}">{_e(status)}</span>'
 
 
-def _percent(tally: dict[str, Any]) -> str:
-    return "n/a" if tally["percent"] is None else f"{tally['percent']:g}%"
+def _percent(tally: Tally) -> str:
+    return "n/a" if tally.percent is None else f"{tally.percent:g}%"
 
 
-def _tally_line(tally: dict[str, Any]) -> str:
-    checked = tally["checked"]
-    line = f"{tally['passed']} of {checked} checked passed" if checked else "none checked"
-    if tally["not_run"]:
-        line += f" · {tally['not_run']} not run"
-    if tally["not_applicable"]:
-        line += f" · {tally['not_applicable']} not applicable"
+def _tally_line(tally: Tally) -> str:
+    checked = tally.checked
+    line = f"{tally.passed} of {checked} checked passed" if checked else "none checked"
+    if tally.not_run:
+        line += f" · {tally.not_run} not run"
+    if tally.not_applicable:
+        line += f" · {tally.not_applicable} not applicable"
     return line
 
 
-def _score_card(label: str, tally: dict[str, Any], element_id: str, main: bool = False) -> str:
-    width = 0 if tally["percent"] is None else tally["percent"]
+def _score_card(label: str, tally: Tally, element_id: str, main: bool = False) -> str:
+    width = 0 if tally.percent is None else tally.percent
     tone = "full" if width == 100 else "high" if width >= 80 else "low"
     return (
         f'<div class="score{" main" if main else ""}" id="{element_id}">'
@@ -174,46 +175,45 @@ def _score_card(label: str, tally: dict[str, Any], element_id: str, main: bool =
     )
 
 
-def _facts(doc: dict[str, Any]) -> str:
+def _facts(doc: Document) -> str:
+    run = doc.run
     rows = [
-        ("Target", doc.get("target_url") or "unknown"),
-        ("Date", str(doc.get("date", "")).replace("T", " ").replace("+00:00", " UTC")),
-        ("Profile", doc.get("profile") or "unknown"),
-        ("Suite version", doc.get("suite_version")),
-        ("Duration", f"{doc.get('duration_s', 0):.1f} s"),
+        ("Target", run.target_url or "unknown"),
+        ("Date", run.date.replace("T", " ").replace("+00:00", " UTC")),
+        ("Profile", run.profile or "unknown"),
+        ("Suite version", run.suite_version),
+        ("Duration", f"{run.duration_s:.1f} s"),
     ]
-    if doc.get("poll_timeout") is not None:
-        rows.append(("Poll timeout", f"{doc['poll_timeout']:g} s"))
-    transport = doc.get("transport") or {}
-    if transport.get("latency_ms") is not None:
-        rows.append(("Answer time", f"{transport['latency_ms']:g} ms"))
-        rows.append(("Requests", f"{transport['requests']}"))
-    if doc.get("not_offered"):
-        rows.append(("Not offered", ", ".join(f"{n} ({a})" for a, n in doc["not_offered"].items())))
-    if doc.get("expected_failures_file"):
-        rows.append(("Expected failures", doc["expected_failures_file"]))
+    if run.poll_timeout is not None:
+        rows.append(("Poll timeout", f"{run.poll_timeout:g} s"))
+    if run.transport and run.transport.latency_ms is not None:
+        rows.append(("Answer time", f"{run.transport.latency_ms:g} ms"))
+        rows.append(("Requests", f"{run.transport.requests}"))
+    if doc.not_offered:
+        rows.append(("Not offered", ", ".join(f"{n} ({a})" for a, n in doc.not_offered.items())))
+    if run.expected_failures_file:
+        rows.append(("Expected failures", run.expected_failures_file))
     cells = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in rows)
     return f'<dl class="facts">{cells}</dl>'
 
 
-def _verdict(doc: dict[str, Any]) -> str:
-    reasons = doc.get("gate_failures", [])
-    warnings = doc.get("gate_warnings", [])
-    state = "failed" if doc.get("exit_status") else "passed"
+def _verdict(doc: Document) -> str:
+    reasons = doc.gate_failures
+    warnings = doc.gate_warnings
+    state = "failed" if doc.exit_status else "passed"
     head = "The run fails its gate" if state == "failed" else "The run passes its gate"
-    head += f" (exit code {doc.get('exit_status')})"
-    counts = doc["counts"]
+    head += f" (exit code {doc.exit_status})"
+    counts = doc.counts
     known = [f"{counts[s]} {s}" for s in (EXPECTED_FAILURE, NOT_RUN) if counts[s]]
     items = "".join(f"<li>{_e(r)}</li>" for r in reasons)
     items += "".join(f'<li class="warning">Warning: {_e(w)}</li>' for w in warnings)
     if known:
         items += f"<li>Also: {_e(', '.join(known))} (not counted as passed).</li>"
-    transport = (doc.get("transport") or {}).get("summary", [])
+    transport = doc.run.transport.summary if doc.run.transport else []
     items += "".join(f'<li class="transport">Transport: {_e(line)}</li>' for line in transport)
-    failing = [r for r in doc["requirements"] if r["status"] in (FAILED, UNEXPECTEDLY_PASSING)]
+    failing = [r for r in doc.requirements if r.status in (FAILED, UNEXPECTEDLY_PASSING)]
     links = "".join(
-        f'<li><a href="#req-{_e(r["id"])}">{_e(r["id"])}</a> {_badge(r["status"])} '
-        f"{_e(r['statement'])}</li>"
+        f'<li><a href="#req-{_e(r.id)}">{_e(r.id)}</a> {_badge(r.status)} {_e(r.statement)}</li>'
         for r in failing
     )
     listing = (
@@ -225,40 +225,39 @@ def _verdict(doc: dict[str, Any]) -> str:
     )
 
 
-def _scores(doc: dict[str, Any]) -> str:
-    cards = [_score_card("Core MUST score", doc["score"]["core_must"], "core-must-score", True)]
+def _scores(doc: Document) -> str:
+    cards = [_score_card("Core MUST score", doc.score.core_must, "core-must-score", True)]
     cards += [
         _score_card(f"{level} (all profiles)", tally, f"score-{level.lower()}")
-        for level, tally in doc["score"]["levels"].items()
+        for level, tally in doc.score.levels.items()
     ]
     return f'<section class="scores" style="margin-top:18px">{"".join(cards)}</section>'
 
 
-def _filters(doc: dict[str, Any]) -> str:
+def _filters(doc: Document) -> str:
     chips = "".join(
-        f'<label class="s-{_slug(s)}" data-count="{doc["counts"][s]}">'
+        f'<label class="s-{_slug(s)}" data-count="{doc.counts[s]}">'
         f'<input type="checkbox" name="status" value="{_e(s)}" checked>'
-        f'{_e(s)} <span class="count">{doc["counts"][s]}</span></label>'
+        f'{_e(s)} <span class="count">{doc.counts[s]}</span></label>'
         for s in STATUSES
     )
     return (
         f'<section class="card"><div class="filters" id="filters"><strong>Show</strong>{chips}'
         f'<span class="shown" id="shown"></span></div>'
-        f'<p class="note">{_e(doc["scoring"])}</p>{_baseline_notes(doc)}</section>'
+        f'<p class="note">{_e(doc.scoring)}</p>{_baseline_notes(doc)}</section>'
     )
 
 
-def _baseline_notes(doc: dict[str, Any]) -> str:
+def _baseline_notes(doc: Document) -> str:
     notes = []
-    if doc["baseline"]["stale"]:
+    if doc.baseline.stale:
         notes.append(
-            "Now passing, remove from the expected-failures file: "
-            + ", ".join(doc["baseline"]["stale"])
+            "Now passing, remove from the expected-failures file: " + ", ".join(doc.baseline.stale)
         )
-    if doc["baseline"]["unmatched"]:
+    if doc.baseline.unmatched:
         notes.append(
             "Expected-failure entries that match no requirement or test of this run: "
-            + ", ".join(doc["baseline"]["unmatched"])
+            + ", ".join(doc.baseline.unmatched)
         )
     return "".join(f'<p class="note"><strong>{_e(n)}</strong></p>' for n in notes)
 
@@ -302,29 +301,27 @@ def _exchange(exchange: dict[str, Any], is_last: bool) -> str:
     )
 
 
-def _test_evidence(test: dict[str, Any]) -> str:
-    parts = [
-        f'<div class="test"><div class="nodeid">{_e(test["nodeid"])} {_badge(test["status"])}</div>'
-    ]
-    if test["message"]:
-        quiet = "" if test["status"] in (FAILED, EXPECTED_FAILURE) else " quiet"
-        parts.append(f'<p class="message{quiet}">{_e(test["message"])}</p>')
-    if test["broken"] and test["status"] in (FAILED, EXPECTED_FAILURE):
-        parts.append(f'<p class="why">Found broken: {_e(", ".join(test["broken"]))}</p>')
-    if test["baseline_reason"]:
-        reason = _e(test["baseline_reason"])
+def _test_evidence(test: TestEntry) -> str:
+    parts = [f'<div class="test"><div class="nodeid">{_e(test.nodeid)} {_badge(test.status)}</div>']
+    if test.message:
+        quiet = "" if test.status in (FAILED, EXPECTED_FAILURE) else " quiet"
+        parts.append(f'<p class="message{quiet}">{_e(test.message)}</p>')
+    if test.broken and test.status in (FAILED, EXPECTED_FAILURE):
+        parts.append(f'<p class="why">Found broken: {_e(", ".join(test.broken))}</p>')
+    if test.baseline_reason:
+        reason = _e(test.baseline_reason)
         note = (
             f"Listed as an expected failure ({reason}), but it passes: remove the entry."
-            if test["status"] == UNEXPECTEDLY_PASSING
+            if test.status == UNEXPECTEDLY_PASSING
             else f"Expected failure because: {reason}"
         )
         parts.append(f'<p class="why">{note}</p>')
-    if test["details"]:
+    if test.details:
         parts.append(
-            f"<details><summary>Full failure output</summary>"
-            f"<pre>{_e(test['details'])}</pre></details>"
+            "<details><summary>Full failure output</summary>"
+            f"<pre>{_e(test.details)}</pre></details>"
         )
-    exchanges = test["exchanges"]
+    exchanges = test.exchanges
     if exchanges:
         parts.append(f"<h5>HTTP exchanges ({len(exchanges)})</h5>")
         parts += [_exchange(x, i == len(exchanges) - 1) for i, x in enumerate(exchanges)]
@@ -333,33 +330,31 @@ def _test_evidence(test: dict[str, Any]) -> str:
 
 
 def _not_checked_because(
-    requirement: dict[str, Any], its: list[dict[str, Any]], profile: str | None
+    requirement: RequirementEntry, its: list[TestEntry], profile: str | None
 ) -> str:
     """Why a requirement was not run or is not applicable: its tests' skip reasons, the run's
     profile, or the requirements its failed tests stopped on first."""
-    reasons = {
-        t["message"] for t in its if t["message"] and t["status"] in (NOT_RUN, NOT_APPLICABLE)
-    }
-    if requirement["status"] == NOT_APPLICABLE:
+    reasons = {t.message for t in its if t.message and t.status in (NOT_RUN, NOT_APPLICABLE)}
+    if requirement.status == NOT_APPLICABLE:
         reasons = reasons or {f"not asserted by the {profile or 'selected'} profile"}
     else:
         reasons |= {
-            f"{t['nodeid'].rsplit('::', 1)[-1]} failed on {', '.join(t['broken'])} first"
+            f"{t.nodeid.rsplit('::', 1)[-1]} failed on {', '.join(t.broken)} first"
             for t in its
-            if t["status"] in (FAILED, EXPECTED_FAILURE) and requirement["id"] not in t["broken"]
+            if t.status in (FAILED, EXPECTED_FAILURE) and requirement.id not in t.broken
         }
     return "; ".join(sorted(reasons)) or "no test of this suite ran for it"
 
 
-def _why(requirement: dict[str, Any], tests: dict[str, dict[str, Any]], profile: str | None) -> str:
+def _why(requirement: RequirementEntry, tests: dict[str, TestEntry], profile: str | None) -> str:
     """Under the statement: the evidence of a failure, or why a requirement was not checked."""
-    status = requirement["status"]
-    its = [tests[t["nodeid"]] for t in requirement["tests"]]
+    status = requirement.status
+    its = [tests[t.nodeid] for t in requirement.tests]
     if status in EVIDENCE_STATUSES:
         shown = [
-            tests[t["nodeid"]]
-            for t in requirement["tests"]
-            if t["found_broken"] or t["status"] == UNEXPECTEDLY_PASSING
+            tests[t.nodeid]
+            for t in requirement.tests
+            if t.found_broken or t.status == UNEXPECTEDLY_PASSING
         ]
         label = f"Evidence: {len(shown)} test{'s' * (len(shown) != 1)}"
         opened = " open" if status in (FAILED, UNEXPECTEDLY_PASSING) else ""
@@ -368,39 +363,39 @@ def _why(requirement: dict[str, Any], tests: dict[str, dict[str, Any]], profile:
     if status in (NOT_RUN, NOT_APPLICABLE):
         return f'<div class="why">{_e(_not_checked_because(requirement, its, profile))}</div>'
     if status == PASSED and its:
-        passed = [t for t in its if t["status"] == PASSED]
-        functions = Counter(t["nodeid"].rsplit("::", 1)[-1].split("[")[0] for t in passed)
+        passed = [t for t in its if t.status == PASSED]
+        functions = Counter(t.nodeid.rsplit("::", 1)[-1].split("[")[0] for t in passed)
         names = ", ".join(f"{name} ×{n}" if n > 1 else name for name, n in functions.items())
         figures = "".join(
-            f" · {name} {value:g}" for t in passed for name, value in t["measurements"].items()
+            f" · {name} {value:g}" for t in passed for name, value in t.measurements.items()
         )
         return f'<div class="why">checked by {_e(names)}{_e(figures)}</div>'
     return ""
 
 
-def _area(area: dict[str, Any], doc: dict[str, Any], tests: dict[str, dict[str, Any]]) -> str:
-    members = [r for r in doc["requirements"] if r["area"] == area["id"]]
+def _area(area: AreaEntry, doc: Document, tests: dict[str, TestEntry]) -> str:
+    members = [r for r in doc.requirements if r.area == area.id]
     if not members:
         return ""
     score = " · ".join(
-        f"{level} {tally['passed']}/{tally['checked']} ({_percent(tally)})"
-        if tally["checked"]
+        f"{level} {tally.passed}/{tally.checked} ({_percent(tally)})"
+        if tally.checked
         else f"{level} none checked"
-        for level, tally in area["scores"].items()
+        for level, tally in area.scores.items()
     )
-    if area["not_offered"]:
+    if area.not_offered:
         score += " · not offered by the target"
     rows = "".join(
-        f'<tr class="req r-{_slug(r["status"])}" id="req-{_e(r["id"])}" '
-        f'data-status="{_e(r["status"])}"><td class="id">{_e(r["id"])}</td>'
-        f'<td class="level">{_e(r["level"])}<br><span class="note">{_e(r["profile"])}</span></td>'
-        f"<td>{_e(r['statement'])}{_why(r, tests, doc.get('profile'))}</td>"
-        f"<td>{_badge(r['status'])}</td></tr>"
+        f'<tr class="req r-{_slug(r.status)}" id="req-{_e(r.id)}" '
+        f'data-status="{_e(r.status)}"><td class="id">{_e(r.id)}</td>'
+        f'<td class="level">{_e(r.level)}<br><span class="note">{_e(r.profile)}</span></td>'
+        f"<td>{_e(r.statement)}{_why(r, tests, doc.run.profile)}</td>"
+        f"<td>{_badge(r.status)}</td></tr>"
         for r in members
     )
     return (
-        f'<section class="area" id="area-{_e(area["id"])}" data-area="{_e(area["id"])}">'
-        f'<div class="area-head"><h2>{_e(area["id"])} · {_e(area["name"])}</h2>'
+        f'<section class="area" id="area-{_e(area.id)}" data-area="{_e(area.id)}">'
+        f'<div class="area-head"><h2>{_e(area.id)} · {_e(area.name)}</h2>'
         f'<span class="area-score">{_e(score)}</span></div>'
         '<table><colgroup><col class="c-id"><col class="c-level"><col><col class="c-status">'
         "</colgroup><thead><tr><th>ID</th><th>Level</th><th>Requirement</th><th>Status</th>"
@@ -408,12 +403,12 @@ def _area(area: dict[str, Any], doc: dict[str, Any], tests: dict[str, dict[str, 
     )
 
 
-def _measurements(doc: dict[str, Any]) -> str:
+def _measurements(doc: Document) -> str:
     rows = "".join(
-        f'<tr class="measure"><td class="nodeid">{_e(t["nodeid"])}</td>'
-        f"<td>{_e(' '.join(t['requirements']))}</td><td>{_e(name)}</td><td>{_e(value)}</td></tr>"
-        for t in doc["tests"]
-        for name, value in t["measurements"].items()
+        f'<tr class="measure"><td class="nodeid">{_e(t.nodeid)}</td>'
+        f"<td>{_e(' '.join(t.requirements))}</td><td>{_e(name)}</td><td>{_e(value)}</td></tr>"
+        for t in doc.tests
+        for name, value in t.measurements.items()
     )
     if not rows:
         return ""
@@ -424,19 +419,19 @@ def _measurements(doc: dict[str, Any]) -> str:
     )
 
 
-def report_html(doc: dict[str, Any]) -> str:
+def report_html(doc: Document) -> str:
     """The whole page for a report document."""
-    tests = {t["nodeid"]: t for t in doc["tests"]}
-    core = _percent(doc["score"]["core_must"])
-    areas = "".join(_area(area, doc, tests) for area in doc["areas"])
+    tests = {t.nodeid: t for t in doc.tests}
+    core = _percent(doc.score.core_must)
+    areas = "".join(_area(area, doc, tests) for area in doc.areas)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>Channels conformance {_e(core)} core MUST · {_e(doc.get('target_url'))}</title>"
+        f"<title>Channels conformance {_e(core)} core MUST · {_e(doc.run.target_url)}</title>"
         f"<style>{STYLE}</style></head><body><main>"
         f"<h1>Channels v1.1 conformance report</h1>{_facts(doc)}"
         f"{_verdict(doc)}{_scores(doc)}{_filters(doc)}{areas}{_measurements(doc)}"
-        f"<footer>Written by syncano-channels-conformance {_e(doc.get('suite_version'))}. "
+        f"<footer>Written by syncano-channels-conformance {_e(doc.run.suite_version)}. "
         "report.json holds the same figures for machines; junit.xml one testcase per test."
         f"</footer></main><script>{SCRIPT}</script></body></html>\n"
     )

@@ -1,7 +1,8 @@
 """What happened to each test of a run, merged from pytest's setup/call/teardown reports.
 
 The records are plain data, built on the xdist controller from the reports that workers send,
-so everything the reports need travels in ``report.user_properties``.
+so everything the reports need travels in ``report.user_properties`` (conformance.report.contract
+names it).
 """
 
 from __future__ import annotations
@@ -11,7 +12,15 @@ from typing import Any
 
 import pytest
 
-NOT_APPLICABLE_PREFIX = "not applicable:"
+from conformance.report.contract import (
+    BROKEN,
+    EXCHANGES,
+    LATE,
+    MEASUREMENTS,
+    REQUIREMENTS,
+    UNUSABLE,
+    skip_status,
+)
 
 
 @dataclass
@@ -26,6 +35,8 @@ class TestOutcome:
     unusable: bool = False  # failed because the target could not serve it at all (no verdict)
     outcome: str = ""  # passed | failed | error | skipped | xfailed ("" while nothing ran)
     message: str = ""  # one line: the assertion message or the skip reason
+    skipped_as: str = ""  # of a skip: its status (not applicable, not run), "" when none given
+    late: bool = False  # skipped because the run reached --max-duration
     details: str = ""  # the full failure text (traceback and assertion output)
     duration_s: float = 0.0
     exchanges: list[dict[str, Any]] = field(default_factory=list)
@@ -38,7 +49,7 @@ class TestOutcome:
 
 
 def ids_from_properties(
-    properties: list[tuple[str, Any]], key: str = "requirements"
+    properties: list[tuple[str, Any]], key: str = REQUIREMENTS
 ) -> tuple[str, ...]:
     """The requirement ids named by ``(key, "ID ID")`` user properties, in order: the ids a test
     is marked with (``requirements``) or those its failed assertion found broken (``broken``)."""
@@ -69,9 +80,9 @@ def merge_report(outcomes: dict[str, TestOutcome], report: pytest.TestReport) ->
     test.requirements = tuple(dict.fromkeys([*test.requirements, *ids_from_properties(properties)]))
     test.duration_s += report.duration
     for name, value in properties:
-        if name == "exchanges" and value and not test.exchanges:
+        if name == EXCHANGES and value and not test.exchanges:
             test.exchanges = list(value)
-        elif name == "measurements" and value:
+        elif name == MEASUREMENTS and value:
             test.measurements.update(value)
     if test.outcome in {"failed", "error"}:
         return test  # the first failure is the one to show
@@ -81,14 +92,16 @@ def merge_report(outcomes: dict[str, TestOutcome], report: pytest.TestReport) ->
         if report.when != "call":
             test.message = f"error in {report.when}: {test.message}"
         test.details = report.longreprtext
-        test.broken = ids_from_properties(properties, "broken")
-        test.unusable = any(name == "unusable" for name, _ in properties)
+        test.broken = ids_from_properties(properties, BROKEN)
+        test.unusable = any(name == UNUSABLE for name, _ in properties)
     elif hasattr(report, "wasxfail") and report.skipped:
         test.outcome = "xfailed"
         test.message = str(report.wasxfail)
     elif report.skipped:
         test.outcome = "skipped"
         test.message = _one_line(report)
+        test.skipped_as = skip_status(properties) or ""
+        test.late = any(name == LATE for name, _ in properties)
     elif report.when == "call":
         test.outcome = "passed"
     return test

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from conformance import expect
+from conformance.channel_api import ChannelApi, while_polling, woken
 from conformance.client import Reply
 from conformance.fixtures import World
-from conformance.flows import ChannelApi, while_polling, woken
 
 
 def _history_ids(reply: Reply) -> list[int]:

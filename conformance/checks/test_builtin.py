@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from conformance import expect, shapes
+from conformance.channel_api import ChannelApi
 from conformance.fixtures import World
-from conformance.flows import ChannelApi
 
 BUILTINS = {
     "default": ("BUILTIN-002", True),

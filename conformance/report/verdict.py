@@ -1,38 +1,43 @@
 """The verdict of a conformance run, keyed by requirement id: each requirement's status, the
 scores per area and level, and the reasons (if any) the run fails a CI gate.
 
-Everything here is plain data in, plain data out, so the JSON, JUnit, HTML and terminal views
-all show the same figures.
+Everything here is plain data in, one ``Document`` out, so the JSON, JUnit, HTML and terminal
+views all show the same figures.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-import yaml
-
-from conformance.baseline import entry_matches_test
-from conformance.outcomes import NOT_APPLICABLE_PREFIX, TestOutcome
-from conformance.report_exchange import present_exchange
-from conformance.requirements import asserted
+from conformance.report.baseline import entry_matches_test
+from conformance.report.contract import NOT_APPLICABLE, NOT_RUN
+from conformance.report.document import (
+    AreaEntry,
+    BaselineUse,
+    CheckedBy,
+    Document,
+    RequirementEntry,
+    RunFacts,
+    Score,
+    Tally,
+    TestEntry,
+)
+from conformance.report.exchange import present_exchange
+from conformance.report.outcomes import TestOutcome
+from conformance.requirements import CORE_PROFILE, RequirementSet, asserted
 
 PASSED = "passed"
 FAILED = "failed"
 EXPECTED_FAILURE = "expected failure"
 UNEXPECTEDLY_PASSING = "unexpectedly passing"
-NOT_RUN = "not run"
-NOT_APPLICABLE = "not applicable"
 STATUSES = (FAILED, UNEXPECTEDLY_PASSING, EXPECTED_FAILURE, PASSED, NOT_RUN, NOT_APPLICABLE)
 CHECKED = frozenset({PASSED, FAILED, EXPECTED_FAILURE, UNEXPECTEDLY_PASSING})
 PASSING = frozenset({PASSED, UNEXPECTEDLY_PASSING})
 LEVEL_ORDER = ("MUST", "SHOULD", "MAY")
 # Levels whose failures are warnings: they fail the run only with --strict-should.
 WARNING_LEVELS = frozenset({"SHOULD", "MAY"})
-CORE_PROFILE = "core"
 
 SCORING_NOTE = (
     "A score is the share of checked requirements that passed. Requirements that are not "
@@ -41,29 +46,6 @@ SCORING_NOTE = (
     "too and never count as passed; their number is shown beside each score. Expected failures "
     "count as failed and unexpectedly passing requirements as passed."
 )
-
-
-class RequirementSetError(ValueError):
-    """A requirements file that cannot be read."""
-
-
-@dataclass(frozen=True)
-class RequirementSet:
-    """The numbered requirements a run is judged against, and the names of their areas."""
-
-    requirements: dict[str, dict[str, Any]]
-    areas: dict[str, str]
-
-    @classmethod
-    def load(cls, path: Path) -> RequirementSet:
-        """Read a requirements YAML file (``areas:`` id -> name, ``requirements:`` list)."""
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-            requirements = {item["id"]: item for item in data["requirements"]}
-            areas = {str(k): str(v) for k, v in (data.get("areas") or {}).items()}
-        except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
-            raise RequirementSetError(f"cannot read requirements file {path}: {exc}") from exc
-        return cls(requirements, areas)
 
 
 def area_id(requirement_id: str) -> str:
@@ -79,7 +61,7 @@ def test_status(test: TestOutcome) -> str:
         return PASSED
     if test.outcome == "xfailed":
         return EXPECTED_FAILURE
-    if test.outcome == "skipped" and test.message.startswith(NOT_APPLICABLE_PREFIX):
+    if test.outcome == "skipped" and test.skipped_as == NOT_APPLICABLE:
         return NOT_APPLICABLE
     return NOT_RUN
 
@@ -200,181 +182,192 @@ def judge(
     )
 
 
-def _levels(requirements: Iterable[dict[str, Any]]) -> list[str]:
-    present = {r["level"] for r in requirements}
+def _levels(requirements: list[RequirementEntry]) -> list[str]:
+    present = {r.level for r in requirements}
     return [lv for lv in LEVEL_ORDER if lv in present] + sorted(present - set(LEVEL_ORDER))
 
 
-def tally(requirements: list[dict[str, Any]]) -> dict[str, Any]:
+def tally(requirements: list[RequirementEntry]) -> Tally:
     """Passed out of checked, with the not-run and not-applicable counts beside it."""
-    statuses = Counter(r["status"] for r in requirements)
+    statuses = Counter(r.status for r in requirements)
     checked = sum(statuses[s] for s in CHECKED)
     passed = sum(statuses[s] for s in PASSING)
-    return {
-        "passed": passed,
-        "checked": checked,
-        "percent": round(100.0 * passed / checked, 1) if checked else None,
-        "not_run": statuses[NOT_RUN],
-        "not_applicable": statuses[NOT_APPLICABLE],
-        "total": len(requirements),
-    }
+    return Tally(
+        passed=passed,
+        checked=checked,
+        percent=round(100.0 * passed / checked, 1) if checked else None,
+        not_run=statuses[NOT_RUN],
+        not_applicable=statuses[NOT_APPLICABLE],
+        total=len(requirements),
+    )
 
 
-def scores_by_level(requirements: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def scores_by_level(requirements: list[RequirementEntry]) -> dict[str, Tally]:
     """One tally per level (MUST, SHOULD, ...), levels in order of strength."""
     return {
-        level: tally([r for r in requirements if r["level"] == level])
+        level: tally([r for r in requirements if r.level == level])
         for level in _levels(requirements)
     }
 
 
-def core_must(requirements: list[dict[str, Any]]) -> dict[str, Any]:
+def core_must(requirements: list[RequirementEntry]) -> Tally:
     """The tally of the core profile's MUST requirements: the figure --min-score gates on."""
-    return tally([r for r in requirements if r["level"] == "MUST" and r["profile"] == CORE_PROFILE])
+    return tally([r for r in requirements if r.level == "MUST" and r.profile == CORE_PROFILE])
+
+
+def counts(requirements: list[RequirementEntry]) -> dict[str, int]:
+    """How many requirements have each status, every status listed."""
+    return {s: sum(r.status == s for r in requirements) for s in STATUSES}
 
 
 def _test_entry(
     test: TestOutcome, judgement: Judgement, baseline: Mapping[str, str], secret: str | None
-) -> dict[str, Any]:
+) -> TestEntry:
     reasons = [
         reason
         for entry, reason in baseline.items()
         if entry in test.requirements or entry_matches_test(entry, test.nodeid)
     ]
-    return {
-        "nodeid": test.nodeid,
-        "status": judgement.test_status[test.nodeid],
-        "outcome": test.outcome or "not run",
-        "requirements": list(test.requirements),
-        "broken": list(judgement.failing[test.nodeid]),
-        "duration_s": round(test.duration_s, 3),
-        "message": test.message,
-        "details": test.details,
-        "exchanges": [present_exchange(x, secret) for x in test.exchanges],
-        "measurements": dict(test.measurements),
-        "baseline_reason": "; ".join(reasons) if reasons else None,
-    }
+    return TestEntry(
+        nodeid=test.nodeid,
+        status=judgement.test_status[test.nodeid],
+        outcome=test.outcome or "not run",
+        requirements=list(test.requirements),
+        broken=list(judgement.failing[test.nodeid]),
+        duration_s=round(test.duration_s, 3),
+        message=test.message,
+        details=test.details,
+        exchanges=[present_exchange(x, secret) for x in test.exchanges],
+        measurements=dict(test.measurements),
+        baseline_reason="; ".join(reasons) if reasons else None,
+    )
+
+
+def _requirement_entry(
+    rid: str,
+    status: str,
+    requirement_set: RequirementSet,
+    tests: list[TestOutcome],
+    judgement: Judgement,
+    baseline: Mapping[str, str],
+) -> RequirementEntry:
+    item = requirement_set.requirements.get(rid, {})
+    return RequirementEntry(
+        id=rid,
+        area=area_id(rid),
+        level=item.get("level", "MUST"),
+        profile=item.get("profile", CORE_PROFILE),
+        statement=item.get("statement", "(not in the requirement set)"),
+        section=item.get("section"),
+        source=item.get("source"),
+        status=status,
+        baseline_reason=baseline.get(rid),
+        tests=[
+            CheckedBy(
+                nodeid=t.nodeid,
+                status=judgement.test_status[t.nodeid],
+                found_broken=rid in judgement.failing[t.nodeid],
+                message=t.message,
+            )
+            for t in tests
+            if rid in t.requirements
+        ],
+    )
 
 
 def build_document(
-    run: dict[str, Any],
+    run: RunFacts,
     requirement_set: RequirementSet,
     tests: list[TestOutcome],
     baseline: Mapping[str, str],
     not_offered: Mapping[str, str],
     secret: str | None = None,
-) -> dict[str, Any]:
+) -> Document:
     """The full report: run facts, scores, requirements with their tests, and tests' evidence.
 
-    ``run`` carries the facts about the run itself (target_url, date, suite_version, profile,
-    ...); ``secret`` (the account key) is masked in every exchange.
+    ``secret`` (the account key) is masked in every exchange.
     """
-    judgement = judge(requirement_set, tests, baseline, not_offered, run.get("profile"))
+    judgement = judge(requirement_set, tests, baseline, not_offered, run.profile)
     tests_by_id = {t.nodeid: t for t in tests}
-    requirements: list[dict[str, Any]] = []
-    for rid, status in judgement.requirement_status.items():
-        spec = requirement_set.requirements.get(rid, {})
-        its_tests = [t for t in tests if rid in t.requirements]
-        requirements.append(
-            {
-                "id": rid,
-                "area": area_id(rid),
-                "level": spec.get("level", "MUST"),
-                "profile": spec.get("profile", CORE_PROFILE),
-                "statement": spec.get("statement", "(not in the requirement set)"),
-                "section": spec.get("section"),
-                "source": spec.get("source"),
-                "status": status,
-                "baseline_reason": baseline.get(rid),
-                "tests": [
-                    {
-                        "nodeid": t.nodeid,
-                        "status": judgement.test_status[t.nodeid],
-                        "found_broken": rid in judgement.failing[t.nodeid],
-                        "message": t.message,
-                    }
-                    for t in its_tests
-                ],
-            }
-        )
+    requirements = [
+        _requirement_entry(rid, status, requirement_set, tests, judgement, baseline)
+        for rid, status in judgement.requirement_status.items()
+    ]
     area_ids = list(requirement_set.areas)
-    area_ids += sorted({r["area"] for r in requirements} - set(area_ids))
+    area_ids += sorted({r.area for r in requirements} - set(area_ids))
     areas = []
     for aid in area_ids:
-        members = [r for r in requirements if r["area"] == aid]
+        members = [r for r in requirements if r.area == aid]
         areas.append(
-            {
-                "id": aid,
-                "name": requirement_set.areas.get(aid, aid),
-                "not_offered": aid in not_offered,
-                "scores": scores_by_level(members),
-                "counts": {s: sum(r["status"] == s for r in members) for s in STATUSES},
-            }
+            AreaEntry(
+                id=aid,
+                name=requirement_set.areas.get(aid, aid),
+                not_offered=aid in not_offered,
+                scores=scores_by_level(members),
+                counts=counts(members),
+            )
         )
-    return {
-        **run,
-        "not_offered": dict(not_offered),
-        "scoring": SCORING_NOTE,
-        "score": {"core_must": core_must(requirements), "levels": scores_by_level(requirements)},
-        "counts": {s: sum(r["status"] == s for r in requirements) for s in STATUSES},
-        "baseline": {
-            "entries": dict(baseline),
-            "stale": judgement.stale_entries,
-            "unmatched": judgement.unmatched_entries,
-        },
-        "areas": areas,
-        "requirements": requirements,
-        "tests": [_test_entry(test, judgement, baseline, secret) for test in tests_by_id.values()],
-    }
+    return Document(
+        run=run,
+        not_offered=dict(not_offered),
+        scoring=SCORING_NOTE,
+        score=Score(core_must=core_must(requirements), levels=scores_by_level(requirements)),
+        counts=counts(requirements),
+        baseline=BaselineUse(
+            entries=dict(baseline),
+            stale=judgement.stale_entries,
+            unmatched=judgement.unmatched_entries,
+        ),
+        areas=areas,
+        requirements=requirements,
+        tests=[_test_entry(test, judgement, baseline, secret) for test in tests_by_id.values()],
+    )
 
 
-def _fails_gate(requirement: dict[str, Any], strict: bool) -> bool:
+def _fails_gate(requirement: RequirementEntry, strict: bool) -> bool:
     """Whether a failure of this requirement fails the run, as RFC 2119 reads: a MUST always, a
     SHOULD or MAY only under --strict-should (otherwise it is a warning)."""
-    return strict or requirement["level"] not in WARNING_LEVELS
+    return strict or requirement.level not in WARNING_LEVELS
 
 
-def fails_run(test: dict[str, Any], document: dict[str, Any], strict: bool) -> bool:
+def fails_run(test: TestEntry, document: Document, strict: bool) -> bool:
     """Whether a failed test entry fails the run: it broke a requirement that fails the gate,
     or it failed without a verdict on any (the target could not serve it).
 
     The requirements it broke that are settled otherwise (an expected failure, not applicable,
     or a SHOULD or MAY failure without --strict-should) leave it a warning."""
-    if test["status"] != FAILED:
+    if test.status != FAILED:
         return False
-    if not test["broken"]:
+    if not test.broken:
         return True
-    by_id = {r["id"]: r for r in document["requirements"]}
     settled = (EXPECTED_FAILURE, NOT_APPLICABLE)
-    for rid in test["broken"]:
-        requirement = by_id.get(rid)
-        if requirement is None or requirement["status"] not in (FAILED, *settled):
+    for rid in test.broken:
+        requirement = document.requirement(rid)
+        if requirement is None or requirement.status not in (FAILED, *settled):
             return True  # broken, yet neither failed nor settled: fail safe
-        if requirement["status"] == FAILED and _fails_gate(requirement, strict):
+        if requirement.status == FAILED and _fails_gate(requirement, strict):
             return True
     return False
 
 
-def gate_failures(
-    document: dict[str, Any], min_score: float | None, strict: bool = False
-) -> list[str]:
+def gate_failures(document: Document, min_score: float | None, strict: bool = False) -> list[str]:
     """Why the run fails its CI gate: failed MUST requirements (every failed one under
     ``strict``), stale baseline entries, low score."""
     reasons = []
-    failed = sum(r["status"] == FAILED and _fails_gate(r, strict) for r in document["requirements"])
+    failed = sum(r.status == FAILED and _fails_gate(r, strict) for r in document.requirements)
     if failed:
         reasons.append(f"{failed} requirement{'s' * (failed != 1)} failed")
-    failed_tests = sum(fails_run(t, document, strict) for t in document["tests"])
+    failed_tests = sum(fails_run(t, document, strict) for t in document.tests)
     if failed_tests and not failed:
         reasons.append(f"{failed_tests} test{'s' * (failed_tests != 1)} failed")
-    stale = document["baseline"]["stale"]
+    stale = document.baseline.stale
     if stale:
         reasons.append(
             f"{len(stale)} expected-failure entr{'ies' if len(stale) != 1 else 'y'} now "
             f"pass{'es' * (len(stale) == 1)} (remove from the baseline): {', '.join(stale)}"
         )
     if min_score is not None:
-        percent = document["score"]["core_must"]["percent"]
+        percent = document.score.core_must.percent
         if percent is None:
             reasons.append(f"no core MUST requirement was checked (--min-score {min_score:g})")
         elif percent < min_score:
@@ -382,13 +375,13 @@ def gate_failures(
     return reasons
 
 
-def gate_warnings(document: dict[str, Any], strict: bool = False) -> list[str]:
+def gate_warnings(document: Document, strict: bool = False) -> list[str]:
     """The failures that do not fail the run: one line per level of the failed SHOULD and MAY
     requirements (none under ``strict``, where they are gate failures)."""
     warned: dict[str, list[str]] = {}
-    for r in document["requirements"]:
-        if r["status"] == FAILED and not _fails_gate(r, strict):
-            warned.setdefault(r["level"], []).append(r["id"])
+    for r in document.requirements:
+        if r.status == FAILED and not _fails_gate(r, strict):
+            warned.setdefault(r.level, []).append(r.id)
     return [
         f"{len(ids)} {level} requirement{'s' * (len(ids) != 1)} failed "
         f"(fails the run only with --strict-should): {', '.join(ids)}"

@@ -3,7 +3,7 @@
 Hand-written checks find the bugs we thought of; these find the rest. Every operation of the
 document (except the mock-only ones) gets positive and negative cases; a stateful run follows
 the document's links (create channel -> publish -> history -> poll). Each exchange is judged by
-``conformance.fuzz_checks``; a run's findings are kept per process, so the tests of one
+``conformance.fuzz.judging``; a run's findings are kept per process, so the tests of one
 operation (one per requirement) share a single run.
 
 Safety on a shared target: everything happens in an instance the fuzz creates for itself and
@@ -38,8 +38,9 @@ from schemathesis.core.parameters import ParameterLocation
 
 import spec
 from conformance.client import ANONYMOUS, Client, DeadlinePassed, Principal
-from conformance.fuzz_checks import Findings, judge
+from conformance.fuzz.judging import Findings, judge
 from conformance.provision import Instance, Provisioner
+from conformance.requirements import OPTION_GROUP
 
 DEFAULT_EXAMPLES = 12
 POLL_WAIT = 0.3
@@ -77,7 +78,7 @@ def _positive_int(text: str) -> int:
 
 def add_options(parser: pytest.Parser) -> None:
     """The fuzzing options (called from the plugin's pytest_addoption)."""
-    group = parser.getgroup("channels")
+    group = parser.getgroup(*OPTION_GROUP)
     group.addoption(
         "--fuzz-examples",
         type=_positive_int,

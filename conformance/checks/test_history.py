@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from conformance import expect, shapes
+from conformance.channel_api import MISSING, ChannelApi
 from conformance.client import ANONYMOUS, Reply
 from conformance.fixtures import World
-from conformance.flows import MISSING, ChannelApi
 
 BAD_PAGE = "Incorrect page parameter provided."
 

@@ -15,7 +15,8 @@ import socket
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from conformance.verdict import (
+from conformance.report.document import Document, TestEntry
+from conformance.report.verdict import (
     EXPECTED_FAILURE,
     FAILED,
     NOT_APPLICABLE,
@@ -43,60 +44,56 @@ def _names(nodeid: str) -> tuple[str, str, str]:
     return path, ".".join([module, *parts[:-1]]), parts[-1]
 
 
-def _testcase(parent: ET.Element, test: dict[str, Any], warning: bool) -> None:
-    path, classname, name = _names(test["nodeid"])
+def _testcase(parent: ET.Element, test: TestEntry, warning: bool) -> None:
+    path, classname, name = _names(test.nodeid)
     case = ET.SubElement(
         parent,
         "testcase",
         classname=_clean(classname),
         name=_clean(name),
-        time=f"{test['duration_s']:.3f}",
+        time=f"{test.duration_s:.3f}",
         file=_clean(path),
     )
     properties = ET.SubElement(case, "properties")
-    for rid in test["requirements"]:
+    for rid in test.requirements:
         ET.SubElement(properties, "property", name="requirement", value=rid)
-    for rid in test["broken"]:
+    for rid in test.broken:
         ET.SubElement(properties, "property", name="broken", value=rid)
-    for key, value in test["measurements"].items():
+    for key, value in test.measurements.items():
         ET.SubElement(properties, "property", name=f"measurement:{_clean(key)}", value=str(value))
-    status, message = test["status"], _clean(test["message"])
+    status, message = test.status, _clean(test.message)
     if warning:
         note = f"{WARNING}: a failure that does not fail the run: {message}"
         element = ET.SubElement(case, "skipped", message=note, type=WARNING)
-        element.text = _clean(test["details"])
+        element.text = _clean(test.details)
     elif status == FAILED:
-        tag = "error" if test["outcome"] == "error" else "failure"
+        tag = "error" if test.outcome == "error" else "failure"
         element = ET.SubElement(case, tag, message=message, type=tag)
-        element.text = _clean(test["details"])
+        element.text = _clean(test.details)
     elif status == UNEXPECTEDLY_PASSING:
-        note = f"unexpectedly passing: listed as an expected failure ({test['baseline_reason']})"
+        note = f"unexpectedly passing: listed as an expected failure ({test.baseline_reason})"
         ET.SubElement(case, "failure", message=_clean(note), type=UNEXPECTEDLY_PASSING)
     elif status in SKIPPED_STATUSES:
-        reason = f" ({test['baseline_reason']})" if test["baseline_reason"] else ""
+        reason = f" ({test.baseline_reason})" if test.baseline_reason else ""
         element = ET.SubElement(
             case, "skipped", message=_clean(f"{status}{reason}: {message}"), type=status
         )
-        element.text = _clean(test["details"]) if test["details"] else None
+        element.text = _clean(test.details) if test.details else None
 
 
-def junit_xml(document: dict[str, Any]) -> bytes:
+def junit_xml(document: Document) -> bytes:
     """The JUnit XML (``<testsuites>`` with one ``<testsuite>``) of a report document."""
-    tests = document["tests"]
-    strict = bool(document.get("strict_should"))
-    warned = {
-        t["nodeid"] for t in tests if t["status"] == FAILED and not fails_run(t, document, strict)
-    }
-    statuses = [WARNING if t["nodeid"] in warned else t["status"] for t in tests]
-    errors = sum(
-        s == FAILED and t["outcome"] == "error" for s, t in zip(statuses, tests, strict=True)
-    )
+    tests = document.tests
+    strict = document.strict_should
+    warned = {t.nodeid for t in tests if t.status == FAILED and not fails_run(t, document, strict)}
+    statuses = [WARNING if t.nodeid in warned else t.status for t in tests]
+    errors = sum(s == FAILED and t.outcome == "error" for s, t in zip(statuses, tests, strict=True))
     totals = {
         "tests": str(len(tests)),
         "failures": str(statuses.count(FAILED) + statuses.count(UNEXPECTEDLY_PASSING) - errors),
         "errors": str(errors),
         "skipped": str(sum(s in (*SKIPPED_STATUSES, WARNING) for s in statuses)),
-        "time": f"{document['duration_s']:.3f}",
+        "time": f"{document.run.duration_s:.3f}",
     }
     root = ET.Element("testsuites", name=SUITE_NAME, **totals)
     suite = ET.SubElement(
@@ -104,17 +101,18 @@ def junit_xml(document: dict[str, Any]) -> bytes:
         "testsuite",
         name=SUITE_NAME,
         **totals,
-        timestamp=document["date"][:19],
+        timestamp=document.run.date[:19],
         hostname=socket.gethostname() or "localhost",
     )
     properties = ET.SubElement(suite, "properties")
     for key in ("target_url", "profile", "suite_version"):
-        ET.SubElement(properties, "property", name=key, value=_clean(document.get(key) or ""))
-    core = document["score"]["core_must"]["percent"]
+        value = getattr(document.run, key) or ""
+        ET.SubElement(properties, "property", name=key, value=_clean(value))
+    core = document.score.core_must.percent
     ET.SubElement(
         properties, "property", name="core_must_score", value="" if core is None else f"{core:g}"
     )
     for test in tests:
-        _testcase(suite, test, test["nodeid"] in warned)
+        _testcase(suite, test, test.nodeid in warned)
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)

@@ -14,9 +14,9 @@ import pytest
 import websocket
 
 from conformance import expect
+from conformance.channel_api import ChannelApi
 from conformance.client import Principal
 from conformance.fixtures import World
-from conformance.flows import ChannelApi
 
 FRAME_WAIT = 5.0
 SESSION_CAP = 100

@@ -22,30 +22,24 @@ from typing import Any
 
 import pytest
 
-import spec
-from conformance.baseline import read_baseline, write_baseline
-from conformance.capabilities import areas_not_offered, read_capabilities_file
-from conformance.outcomes import TestOutcome, merge_report
-from conformance.plugin import (
-    LONG_RUN_WARNING_S,
-    MAX_DURATION_PREFIX,
-    requirement_ids,
-    target_info,
-    transport_info,
-)
-from conformance.report_html import report_html
-from conformance.report_junit import junit_xml
-from conformance.report_terminal import summary_lines
-from conformance.verdict import (
+from conformance.plugin import LONG_RUN_WARNING_S, requirement_ids, target_info, transport_info
+from conformance.report import contract
+from conformance.report.baseline import read_baseline, write_baseline
+from conformance.report.capabilities import areas_not_offered, read_capabilities_file
+from conformance.report.document import Document, RequirementEntry, RunFacts, Transport
+from conformance.report.html import report_html
+from conformance.report.junit import junit_xml
+from conformance.report.outcomes import TestOutcome, merge_report
+from conformance.report.terminal import summary_lines
+from conformance.report.verdict import (
     EXPECTED_FAILURE,
     FAILED,
-    RequirementSet,
-    RequirementSetError,
     area_id,
     build_document,
     gate_failures,
     gate_warnings,
 )
+from conformance.requirements import requirement_set
 
 DISTRIBUTION = "syncano-channels-conformance"
 REPORT_FILES = ("report.json", "junit.xml", "report.html")
@@ -57,7 +51,6 @@ class Settings:
     """The report options of this run, checked once at start-up."""
 
     report_dir: Path
-    requirements_file: Path
     baseline_file: Path | None = None
     baseline: dict[str, str] = field(default_factory=dict)
     write_baseline_file: Path | None = None
@@ -112,11 +105,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="fail the run on failed SHOULD and MAY requirements too "
         "(by default they are warnings; MUST failures always fail it)",
     )
-    group.addoption(
-        "--requirements-file",
-        metavar="FILE",
-        help="requirement set to report against (default: the bundled spec)",
-    )
 
 
 def _path(config: pytest.Config, value: str) -> Path:
@@ -126,13 +114,7 @@ def _path(config: pytest.Config, value: str) -> Path:
 def _settings(config: pytest.Config) -> Settings:
     """Read and check the report options; raises ValueError subclasses on bad input."""
     option = config.getoption
-    requirements_file = option("requirements_file")
-    settings = Settings(
-        report_dir=_path(config, option("report_dir")),
-        requirements_file=(
-            _path(config, requirements_file) if requirements_file else spec.REQUIREMENTS_PATH
-        ),
-    )
+    settings = Settings(report_dir=_path(config, option("report_dir")))
     if option("expected_failures"):
         settings.baseline_file = _path(config, option("expected_failures"))
         settings.baseline = read_baseline(settings.baseline_file)
@@ -142,7 +124,7 @@ def _settings(config: pytest.Config) -> Settings:
     if option("capabilities"):
         names += read_capabilities_file(_path(config, option("capabilities")))
     if names:
-        areas = RequirementSet.load(settings.requirements_file).areas
+        areas = requirement_set(config).areas
         settings.not_offered = areas_not_offered(names, areas)
     if option("min_score") is not None:
         settings.min_score = _percentage(option("min_score"))
@@ -166,7 +148,7 @@ def pytest_configure(config: pytest.Config) -> None:
     reporter to write why."""
     try:
         config.stash[SETTINGS] = _settings(config)
-    except ValueError as exc:  # BaselineError, CapabilityError, RequirementSetError included
+    except ValueError as exc:  # BaselineError and CapabilityError included
         pytest.exit(f"channels conformance: {exc}", returncode=2)
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(Reporter(config), "channels_conformance_reporter")
@@ -182,8 +164,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             {not_offered[a] for a in map(area_id, requirement_ids(item)) if a in not_offered}
         )
         if names:
-            reason = f"not applicable: the target does not offer {', '.join(names)}"
-            item.add_marker(pytest.mark.skip(reason=reason))
+            reason = f"the target does not offer {', '.join(names)}"
+            contract.skip(item, contract.NOT_APPLICABLE, reason)
 
 
 def _suite_version() -> str:
@@ -193,7 +175,7 @@ def _suite_version() -> str:
         return "unknown"
 
 
-def _run_facts(config: pytest.Config) -> dict[str, Any]:
+def _target_facts(config: pytest.Config) -> dict[str, Any]:
     """Target URL, profile and the like, from the suite plugin when it is active."""
     try:
         return dict(target_info(config))
@@ -211,7 +193,7 @@ class Reporter:
         self.date = datetime.now(UTC).isoformat(timespec="seconds")
         self.outcomes: dict[str, TestOutcome] = {}
         self.failed_reports: Counter[str] = Counter()
-        self.document: dict[str, Any] | None = None
+        self.document: Document | None = None
         self.written: list[Path] = []
         self.error: str | None = None
         self.stopped_at_maxfail = False
@@ -240,16 +222,9 @@ class Reporter:
             return
         if self.stopped_at_maxfail and session.exitstatus == pytest.ExitCode.INTERRUPTED:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        try:
-            requirement_set = RequirementSet.load(self.settings.requirements_file)
-        except RequirementSetError as exc:
-            self.error = str(exc)
-            session.exitstatus = pytest.ExitCode.INTERRUPTED
-            return
-        document = self._document(requirement_set, tests)
-        strict = bool(self.config.getoption("strict_should"))
-        document["strict_should"] = strict
-        document["gate_warnings"] = gate_warnings(document, strict)
+        document = self._document(tests)
+        strict = document.strict_should
+        document.gate_warnings = gate_warnings(document, strict)
         reasons = gate_failures(document, self.settings.min_score, strict)
         checks = {t.nodeid for t in tests}
         other = session.testsfailed - sum(
@@ -279,21 +254,15 @@ class Reporter:
         reason = self._abort_reason()
         if self.document is not None or not reason:
             return
-        try:
-            requirement_set = RequirementSet.load(self.settings.requirements_file)
-        except RequirementSetError:
-            return
-        self._finish(
-            self._document(requirement_set, []), int(pytest.ExitCode.INTERRUPTED), [reason]
-        )
+        self._finish(self._document([]), int(pytest.ExitCode.INTERRUPTED), [reason])
 
     def _abort_reason(self) -> str | None:
         return transport_info(self.config).get("aborted")
 
-    def _finish(self, document: dict[str, Any], exit_status: int, reasons: list[str]) -> bool:
+    def _finish(self, document: Document, exit_status: int, reasons: list[str]) -> bool:
         """Record the exit status and gate reasons, and write the reports (False: cannot)."""
-        document["exit_status"] = exit_status
-        document["gate_failures"] = reasons
+        document.exit_status = exit_status
+        document.gate_failures = reasons
         self.document = document
         try:
             self._write(document)
@@ -309,38 +278,47 @@ class Reporter:
         unusable = [t.message for t in tests if t.unusable]
         if unusable:
             reasons.append(f"{len(unusable)} checks could not use the target: {unusable[0]}")
-        late = sum(t.message.startswith(MAX_DURATION_PREFIX) for t in tests)
+        late = sum(t.late for t in tests)
         if late:
-            reasons.append(f"{late} checks {MAX_DURATION_PREFIX}")
+            reasons.append(f"{late} checks {contract.NOT_RUN}: {contract.MAX_DURATION_REACHED}")
         return reasons
 
-    def _document(self, requirement_set: RequirementSet, tests: list[TestOutcome]) -> dict:
-        facts = _run_facts(self.config)
-        run = {
-            "target_url": facts.get("target_url"),
-            "date": self.date,
-            "suite_version": _suite_version(),
-            "profile": facts.get("profile"),
-            "poll_timeout": facts.get("poll_timeout"),
-            "embedded": facts.get("embedded"),
-            "duration_s": round(time.monotonic() - self.started, 3),
-            "expected_failures_file": (
-                str(self.settings.baseline_file) if self.settings.baseline_file else None
-            ),
-            "transport": transport_info(self.config),
-        }
-        if run["transport"]:
-            run["transport"]["summary"] = transport_summary(run["transport"])
-        secret = self.config.getoption("account_key", None)
-        return build_document(
-            run, requirement_set, tests, self.settings.baseline, self.settings.not_offered, secret
+    def _run(self) -> RunFacts:
+        facts = _target_facts(self.config)
+        figures = transport_info(self.config)
+        transport = Transport(**figures) if figures else None
+        if transport is not None:
+            transport.summary = transport_summary(transport)
+        baseline_file = self.settings.baseline_file
+        return RunFacts(
+            target_url=facts.get("target_url"),
+            date=self.date,
+            suite_version=_suite_version(),
+            profile=facts.get("profile"),
+            poll_timeout=facts.get("poll_timeout"),
+            embedded=facts.get("embedded"),
+            duration_s=round(time.monotonic() - self.started, 3),
+            expected_failures_file=str(baseline_file) if baseline_file else None,
+            transport=transport,
         )
 
-    def _write(self, document: dict[str, Any]) -> None:
+    def _document(self, tests: list[TestOutcome]) -> Document:
+        document = build_document(
+            self._run(),
+            requirement_set(self.config),
+            tests,
+            self.settings.baseline,
+            self.settings.not_offered,
+            self.config.getoption("account_key", None),
+        )
+        document.strict_should = bool(self.config.getoption("strict_should"))
+        return document
+
+    def _write(self, document: Document) -> None:
         folder = self.settings.report_dir
         folder.mkdir(parents=True, exist_ok=True)
         contents = {
-            "report.json": json.dumps(document, indent=2, ensure_ascii=False).encode(),
+            "report.json": json.dumps(document.to_json(), indent=2, ensure_ascii=False).encode(),
             "junit.xml": junit_xml(document),
             "report.html": report_html(document).encode(),
         }
@@ -349,13 +327,12 @@ class Reporter:
             self.written.append(folder / name)
         if self.settings.write_baseline_file:
             failing = {
-                r["id"]: r["baseline_reason"] or _first_message(r)
-                for r in document["requirements"]
-                if r["status"] in (FAILED, EXPECTED_FAILURE)
+                r.id: r.baseline_reason or _first_message(r)
+                for r in document.requirements
+                if r.status in (FAILED, EXPECTED_FAILURE)
             }
-            write_baseline(
-                self.settings.write_baseline_file, failing, document["target_url"] or "the target"
-            )
+            target = document.run.target_url or "the target"
+            write_baseline(self.settings.write_baseline_file, failing, target)
             self.written.append(self.settings.write_baseline_file)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -373,40 +350,41 @@ class Reporter:
                     terminalreporter.write_sep("=", line.strip("= "), **markup)
                 else:
                     terminalreporter.write_line(line, **markup)
-            for line in self.document.get("transport", {}).get("summary", []):
+            transport = self.document.run.transport
+            for line in transport.summary if transport else []:
                 terminalreporter.write_line(f"transport: {line}", yellow=True)
 
 
-def transport_summary(transport: dict[str, Any]) -> list[str]:
+def transport_summary(transport: Transport) -> list[str]:
     """Sentences on what the client did besides sending each request once, and why."""
     lines = []
-    if transport.get("dropped") or transport.get("fresh_connections"):
+    if transport.dropped or transport.fresh_connections:
         lines.append(
-            f"the target closed {transport['dropped']} kept-alive connection(s) under a request "
-            f"without answering; {transport['resent']} idempotent request(s) were sent again on "
+            f"the target closed {transport.dropped} kept-alive connection(s) under a request "
+            f"without answering; {transport.resent} idempotent request(s) were sent again on "
             "a fresh connection"
-            + ("; the run opened one connection per request" * transport["fresh_connections"])
+            + ("; the run opened one connection per request" * transport.fresh_connections)
         )
-    if transport.get("throttled"):
+    if transport.throttled:
         lines.append(
-            f"{transport['throttled']} answer(s) 429 were waited out "
-            f"({transport['throttled_wait_s']:g} s in all, as Retry-After asked) and sent again"
+            f"{transport.throttled} answer(s) 429 were waited out "
+            f"({transport.throttled_wait_s:g} s in all, as Retry-After asked) and sent again"
         )
-    estimate = transport.get("estimated_s")
+    estimate = transport.estimated_s
     if estimate and estimate > LONG_RUN_WARNING_S:
         lines.append(
-            f"a slow target ({transport['latency_ms']:g} ms per answer): a whole run takes about "
-            f"{estimate / 60:.0f} min; --max-duration is {transport['max_duration_s']:g} s"
+            f"a slow target ({transport.latency_ms:g} ms per answer): a whole run takes about "
+            f"{estimate / 60:.0f} min; --max-duration is {transport.max_duration_s:g} s"
         )
     return lines
 
 
-def _first_message(requirement: dict[str, Any]) -> str:
+def _first_message(requirement: RequirementEntry) -> str:
     """The first line of the requirement's first failure, as a baseline reason to edit."""
     messages = [
-        t["message"]
-        for t in requirement["tests"]
-        if t["message"] and t["status"] in (FAILED, EXPECTED_FAILURE) and t["found_broken"]
+        t.message
+        for t in requirement.tests
+        if t.message and t.status in (FAILED, EXPECTED_FAILURE) and t.found_broken
     ]
     text = messages[0].splitlines()[0] if messages else "fails"
     return text[:BASELINE_REASON_LIMIT]

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from conformance import expect, shapes
+from conformance.channel_api import MISSING, ChannelApi
 from conformance.client import Principal, Reply
 from conformance.fixtures import World
-from conformance.flows import MISSING, ChannelApi
 from conformance.plugin import Target
 
 SHAPE = ("MSG-001", "MSG-002", "MSG-003", "MSG-007", "MSG-008")

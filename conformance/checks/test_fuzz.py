@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterator
 import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from conformance import expect, fuzz, plugin
+from conformance import expect, plugin
 from conformance.client import Client
-from conformance.fuzz_checks import REQUIREMENTS, Findings
+from conformance.fuzz import explore
+from conformance.fuzz.judging import REQUIREMENTS, Findings
 from conformance.provision import Provisioner
 
 
@@ -25,13 +26,13 @@ def fuzz_runs(
     client: Client,
     provisioner: Provisioner,
     target: plugin.Target,
-) -> Iterator[fuzz.Runs]:
+) -> Iterator[explore.Runs]:
     """The fuzz's own instance and this process's runs (deleted with the instance at the end).
     Hypothesis keeps its caches in a temporary directory, not in the working tree."""
     set_hypothesis_home_dir(tmp_path_factory.mktemp("hypothesis"))
-    settings = fuzz.Settings.from_config(request.config, target.instance, target.embedded)
-    ground = fuzz.build_ground(provisioner)
-    yield fuzz.Runs(ground, fuzz.Sender(client, provisioner, settings), settings)
+    settings = explore.Settings.from_config(request.config, target.instance, target.embedded)
+    ground = explore.build_ground(provisioner)
+    yield explore.Runs(ground, explore.Sender(client, provisioner, settings), settings)
     provisioner.delete_instance(ground.instance)
     set_hypothesis_home_dir(None)
 
@@ -40,7 +41,7 @@ def _assert_clean(
     findings: Findings,
     requirement: str,
     what: str,
-    runs: fuzz.Runs,
+    runs: explore.Runs,
     client: Client,
     measure: Callable[[str, float], None],
 ) -> None:
@@ -63,14 +64,14 @@ def _assert_clean(
     ("operation_id", "requirement"),
     [
         pytest.param(op, rid, id=f"{op}-{rid}", marks=pytest.mark.requirement(rid))
-        for op in fuzz.operation_ids()
+        for op in explore.operation_ids()
         for rid in REQUIREMENTS
     ],
 )
 def test_generated_requests(
     operation_id: str,
     requirement: str,
-    fuzz_runs: fuzz.Runs,
+    fuzz_runs: explore.Runs,
     client: Client,
     measure: Callable[[str, float], None],
 ) -> None:
@@ -85,7 +86,7 @@ def test_generated_requests(
 )
 def test_linked_scenarios(
     requirement: str,
-    fuzz_runs: fuzz.Runs,
+    fuzz_runs: explore.Runs,
     client: Client,
     measure: Callable[[str, float], None],
 ) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from conformance import expect
+from conformance.channel_api import ChannelApi
 from conformance.fixtures import World
-from conformance.flows import ChannelApi
 from conformance.provision import unique_name
 
 TRUE_FORMS = [True, "true", "True", "1", 1, "yes", "on", "t", "y"]

@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 
 from conformance import expect
+from conformance.channel_api import MISSING, ChannelApi
 from conformance.client import ANONYMOUS
 from conformance.fixtures import World
-from conformance.flows import MISSING, ChannelApi
 from conformance.provision import random_key
+from spec.protocol import PUBLISH_LIMIT
 
-SIZE_LIMIT = 65536
 JSON = {"Content-Type": "application/json"}
 
 
@@ -39,17 +39,17 @@ def test_oversized_publish_is_refused_before_any_other_check(
         path = path.replace(
             f"/instances/{world.instance.name}/", f"/instances/{random_key('api')[:20]}x/"
         )
-    reply = api.client.post(path, caller, data=sized_body(SIZE_LIMIT + 1), headers=JSON)
+    reply = api.client.post(path, caller, data=sized_body(PUBLISH_LIMIT + 1), headers=JSON)
     expect.detail(reply, 413, expect.request_too_large())
 
 
 @pytest.mark.requirement("PUB-002")
 def test_publish_of_exactly_the_limit_is_accepted(api: ChannelApi, world: World, chat: str) -> None:
-    body = sized_body(SIZE_LIMIT)
+    body = sized_body(PUBLISH_LIMIT)
     reply = api.client.post(api.paths.publish(chat), world.admin, data=body, headers=JSON)
     expect.status(reply, 201)
     payload = expect.body_of(reply).get("payload", {})
-    expect.check(len(payload.get("x", "")) == SIZE_LIMIT - 22, "the whole payload stored", reply)
+    expect.check(len(payload.get("x", "")) == PUBLISH_LIMIT - 22, "the whole payload stored", reply)
 
 
 @pytest.mark.parametrize(
