@@ -3,6 +3,7 @@
 
     python3 dev.py suite [pytest args]   the conformance suite against the bundled mock
     python3 dev.py test  [pytest args]   the project's own tests and the conformance suite
+    python3 dev.py lint                  ruff check and ruff format --check over the tree
 
 Only the standard library is used here, so it runs before anything is installed.
 """
@@ -20,9 +21,10 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".installed-from"
 COMMANDS = {
-    "suite": ["conformance/checks", "-n", "auto"],
-    "test": ["-n", "auto"],
+    "suite": ["-m", "pytest", "conformance/checks", "-n", "auto"],
+    "test": ["-m", "pytest", "-n", "auto"],
 }
+LINTS = (["-m", "ruff", "check", "."], ["-m", "ruff", "format", "--check", "."])
 
 
 def venv_python() -> Path:
@@ -45,13 +47,18 @@ def ensure_venv() -> None:
     STAMP.write_text(wanted)
 
 
+def run(args: list[str]) -> int:
+    return subprocess.call([str(venv_python()), *args], cwd=ROOT)
+
+
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in COMMANDS:
+    if not argv or argv[0] not in (*COMMANDS, "lint"):
         print(__doc__.strip())
         return 2
     ensure_venv()
-    command = [str(venv_python()), "-m", "pytest", *COMMANDS[argv[0]], *argv[1:]]
-    return subprocess.call(command, cwd=ROOT)
+    if argv[0] == "lint":
+        return max(run(lint) for lint in LINTS)
+    return run([*COMMANDS[argv[0]], *argv[1:]])
 
 
 if __name__ == "__main__":

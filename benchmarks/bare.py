@@ -25,9 +25,17 @@ from flask import Flask, Response  # noqa: E402
 from mock_server.server import serve_app  # noqa: E402
 
 NAME = "bare-responder"
-BODY = json.dumps({"id": 1, "created_at": "2026-01-01T00:00:00.000000Z", "action": "custom",
-                   "author": {"admin": 1}, "metadata": {"type": "message"},
-                   "payload": {"n": 1}}, separators=(",", ":")).encode()
+BODY = json.dumps(
+    {
+        "id": 1,
+        "created_at": "2026-01-01T00:00:00.000000Z",
+        "action": "custom",
+        "author": {"admin": 1},
+        "metadata": {"type": "message"},
+        "payload": {"n": 1},
+    },
+    separators=(",", ":"),
+).encode()
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
@@ -73,8 +81,7 @@ def create_bare_app() -> Flask:
 
     @app.route("/__mock__/stats")
     def stats() -> Response:
-        return Response(json.dumps({"subscriptions": gate.parked}),
-                        content_type="application/json")
+        return Response(json.dumps({"subscriptions": gate.parked}), content_type="application/json")
 
     @app.route("/", defaults={"path": ""}, methods=METHODS)
     @app.route("/<path:path>", methods=METHODS)
@@ -85,8 +92,9 @@ def create_bare_app() -> Flask:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bare",
-                                     description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bare", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: a free one)")
     args = parser.parse_args()
     return serve_app(create_bare_app(), "127.0.0.1", args.port, quiet=True, name=NAME)

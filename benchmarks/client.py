@@ -38,8 +38,9 @@ class Answer:
         return json.loads(self.body)
 
 
-def request_bytes(method: str, path: str, headers: dict[str, str] | None = None,
-                  body: Any = None) -> bytes:
+def request_bytes(
+    method: str, path: str, headers: dict[str, str] | None = None, body: Any = None
+) -> bytes:
     """A complete HTTP/1.1 request; a ``body`` that is not bytes is sent as JSON."""
     lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1"]
     lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
@@ -68,7 +69,7 @@ class Connection:
         while (end := self.buffer.find(b"\r\n\r\n")) < 0:
             self._fill()
         head = bytes(self.buffer[:end]).decode("latin-1").split("\r\n")
-        del self.buffer[:end + 4]
+        del self.buffer[: end + 4]
         try:
             status = int(head[0].split(" ", 2)[1])
         except (IndexError, ValueError):
@@ -114,8 +115,15 @@ class Rate:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-def constant_load(host: str, port: int, clients: int, seconds: float, request: bytes,
-                  expected_status: int, warmup: float = 0.3) -> Rate:
+def constant_load(
+    host: str,
+    port: int,
+    clients: int,
+    seconds: float,
+    request: bytes,
+    expected_status: int,
+    warmup: float = 0.3,
+) -> Rate:
     """``clients`` connections, each sending ``request`` back to back for ``seconds`` (after a
     short warm-up that is not counted); every answer must have ``expected_status``."""
     counts = [0] * clients

@@ -84,8 +84,10 @@ def wait_parked(server: Server, connection: Connection, count: int) -> None:
     deadline = time.monotonic() + PARK_DEADLINE
     while connection.exchange(ask).json()["subscriptions"] < count:
         if time.monotonic() > deadline:
-            raise SystemExit(f"benchmarks: error: {count} pollers did not all park on the "
-                             f"{server.name} within {PARK_DEADLINE:g} s")
+            raise SystemExit(
+                f"benchmarks: error: {count} pollers did not all park on the "
+                f"{server.name} within {PARK_DEADLINE:g} s"
+            )
         gevent.sleep(0.05)
 
 
@@ -105,9 +107,15 @@ def deliver(server: Server, count: int, poll: bytes, publish: bytes) -> Delivery
     control.close()
     gevent.sleep(SETTLE_SECONDS)
     answers = [p.answer for p in pollers if p.answer is not None]
-    return Delivery(count, sum(1 for a in answers if a.status == 200),
-                    [(a.received_at - sent) * 1000 for a in answers], idle_rss, parked_rss,
-                    sum(1 for p in pollers if p.failure), cpu * 1e6 / count)
+    return Delivery(
+        count,
+        sum(1 for a in answers if a.status == 200),
+        [(a.received_at - sent) * 1000 for a in answers],
+        idle_rss,
+        parked_rss,
+        sum(1 for p in pollers if p.failure),
+        cpu * 1e6 / count,
+    )
 
 
 def mock_load(server: Server, count: int) -> tuple[bytes, bytes]:
@@ -116,13 +124,17 @@ def mock_load(server: Server, count: int) -> tuple[bytes, bytes]:
     for name in ("pollers", "warm"):
         create_channel(server, name)
     warm = server.connect()
-    warm.exchange(request_bytes("POST", f"{CHANNELS}warm/publish/", headers,
-                                {"payload": {"warm": True}}))
+    warm.exchange(
+        request_bytes("POST", f"{CHANNELS}warm/publish/", headers, {"payload": {"warm": True}})
+    )
     warm.exchange(request_bytes("GET", f"{CHANNELS}warm/poll/?last_id=0", headers))
     warm.close()
-    return (request_bytes("GET", f"{CHANNELS}pollers/poll/", headers),
-            request_bytes("POST", f"{CHANNELS}pollers/publish/", headers,
-                          {"payload": {"pollers": count}}))
+    return (
+        request_bytes("GET", f"{CHANNELS}pollers/poll/", headers),
+        request_bytes(
+            "POST", f"{CHANNELS}pollers/publish/", headers, {"payload": {"pollers": count}}
+        ),
+    )
 
 
 def bare_load(server: Server) -> tuple[bytes, bytes]:
@@ -158,23 +170,45 @@ def measure(counts: list[int], rounds: int) -> list[Row]:
 
 def delivery_rows(count: int, mock: Delivery, bare: Delivery) -> list[Row]:
     target, met = latency_target(count, mock)
-    rows = [Row(f"publish -> delivery, {count:,} parked, p99", mock.p99, "ms", bare.p99, target,
-                met, f"p50 {mock.p50:.0f} / max {mock.max:.0f} ms (bare {bare.p50:.0f} / "
-                     f"{bare.max:.0f}); {mock.answered_200:,}/{count:,} answered 200"
-                     + (f", {mock.errors:,} connection errors" if mock.errors else ""))]
+    rows = [
+        Row(
+            f"publish -> delivery, {count:,} parked, p99",
+            mock.p99,
+            "ms",
+            bare.p99,
+            target,
+            met,
+            f"p50 {mock.p50:.0f} / max {mock.max:.0f} ms (bare {bare.p50:.0f} / "
+            f"{bare.max:.0f}); {mock.answered_200:,}/{count:,} answered 200"
+            + (f", {mock.errors:,} connection errors" if mock.errors else ""),
+        )
+    ]
     if count >= MEASURED_FROM:
-        rows.append(Row(f"server CPU per answer, {count:,} parked", mock.cpu_us_per_answer,
-                        "us", bare.cpu_us_per_answer,
-                        notes="CPU time from the publish to the last answer, / N"))
+        rows.append(
+            Row(
+                f"server CPU per answer, {count:,} parked",
+                mock.cpu_us_per_answer,
+                "us",
+                bare.cpu_us_per_answer,
+                notes="CPU time from the publish to the last answer, / N",
+            )
+        )
     return rows
 
 
 def memory_rows(count: int, mock: Delivery, bare: Delivery) -> list[Row]:
     judged = count >= MEASURED_FROM
-    return [Row(f"memory per parked poll, {count:,} parked", mock.kb_per_poll, "KB",
-                bare.kb_per_poll, f"<= {MEMORY_TARGET_KB} KB" if judged else "",
-                mock.kb_per_poll <= MEMORY_TARGET_KB if judged else None,
-                f"RSS {mock.idle_rss_mb:.0f} -> {mock.parked_rss_mb:.0f} MB")]
+    return [
+        Row(
+            f"memory per parked poll, {count:,} parked",
+            mock.kb_per_poll,
+            "KB",
+            bare.kb_per_poll,
+            f"<= {MEMORY_TARGET_KB} KB" if judged else "",
+            mock.kb_per_poll <= MEMORY_TARGET_KB if judged else None,
+            f"RSS {mock.idle_rss_mb:.0f} -> {mock.parked_rss_mb:.0f} MB",
+        )
+    ]
 
 
 def latency_target(count: int, delivery: Delivery) -> tuple[str, bool | None]:

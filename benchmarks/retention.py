@@ -25,9 +25,14 @@ def publish_round_robin(server: Server, channels: list[str], count: int, start: 
         connection = server.connect()
         for seq in range(start + client, start + count, PUBLISHERS):
             channel = channels[seq % len(channels)]
-            answer = connection.exchange(request_bytes(
-                "POST", f"{CHANNELS}{channel}/publish/", server.headers(),
-                {"payload": {"seq": seq, "text": PAYLOAD_TEXT}}))
+            answer = connection.exchange(
+                request_bytes(
+                    "POST",
+                    f"{CHANNELS}{channel}/publish/",
+                    server.headers(),
+                    {"payload": {"seq": seq, "text": PAYLOAD_TEXT}},
+                )
+            )
             refused[0] += answer.status != 201
         connection.close()
 
@@ -55,12 +60,20 @@ def measure(messages: int, channel_count: int, history_limit: int) -> list[Row]:
     growth = after - filled
     bounded = growth <= GROWTH_TOLERANCE * extra * per_message and not refused
     return [
-        Row(f"RSS after {messages:,} messages / {channel_count} channels", filled, "MB",
+        Row(
+            f"RSS after {messages:,} messages / {channel_count} channels",
+            filled,
+            "MB",
             notes=f"idle {idle:.0f} MB; {per_message * 2**20:,.0f} B per retained message "
-                  f"(cap {history_limit:,} per channel)"),
-        Row(f"RSS after {extra:,} more, past the cap", after, "MB",
-            target="cap bounds it", met=bounded,
+            f"(cap {history_limit:,} per channel)",
+        ),
+        Row(
+            f"RSS after {extra:,} more, past the cap",
+            after,
+            "MB",
+            target="cap bounds it",
+            met=bounded,
             notes=f"growth {growth:+.1f} MB; keeping them would add "
-                  f"{extra * per_message:.0f} MB"
-                  + (f"; {refused} publishes refused" if refused else "")),
+            f"{extra * per_message:.0f} MB" + (f"; {refused} publishes refused" if refused else ""),
+        ),
     ]

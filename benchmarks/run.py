@@ -44,8 +44,9 @@ def _counts(text: str) -> list[int]:
     except ValueError:
         counts = []
     if not counts or min(counts) < 1:
-        raise argparse.ArgumentTypeError(f"expected positive integers separated by commas, "
-                                         f"got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected positive integers separated by commas, got {text!r}"
+        )
     return counts
 
 
@@ -53,8 +54,9 @@ def _phases(text: str) -> list[str]:
     chosen = [part.strip() for part in text.split(",")]
     unknown = [part for part in chosen if part not in PHASES]
     if unknown:
-        raise argparse.ArgumentTypeError(f"unknown phase {unknown[0]!r} (choose from "
-                                         f"{', '.join(PHASES)})")
+        raise argparse.ArgumentTypeError(
+            f"unknown phase {unknown[0]!r} (choose from {', '.join(PHASES)})"
+        )
     return chosen
 
 
@@ -70,18 +72,38 @@ def _seconds(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="smaller loads (pollers 100 and 1,000; 2,000-message walk; "
-                             "10,000 messages for retention; rates over 0.5 s)")
-    parser.add_argument("--only", type=_phases, default=list(PHASES), metavar="PHASES",
-                        help=f"comma-separated subset of: {', '.join(PHASES)}")
-    parser.add_argument("--pollers", type=_counts, default=None, metavar="N,N,...",
-                        help=f"parked poller counts (default {FULL_POLLERS}; quick "
-                             f"{QUICK_POLLERS})")
-    parser.add_argument("--seconds", type=_seconds, default=None,
-                        help="length of one rate measurement (default 2; quick 0.5)")
-    parser.add_argument("--json", type=Path, metavar="FILE",
-                        help="also write the rows (and the load average) as JSON")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller loads (pollers 100 and 1,000; 2,000-message walk; "
+        "10,000 messages for retention; rates over 0.5 s)",
+    )
+    parser.add_argument(
+        "--only",
+        type=_phases,
+        default=list(PHASES),
+        metavar="PHASES",
+        help=f"comma-separated subset of: {', '.join(PHASES)}",
+    )
+    parser.add_argument(
+        "--pollers",
+        type=_counts,
+        default=None,
+        metavar="N,N,...",
+        help=f"parked poller counts (default {FULL_POLLERS}; quick {QUICK_POLLERS})",
+    )
+    parser.add_argument(
+        "--seconds",
+        type=_seconds,
+        default=None,
+        help="length of one rate measurement (default 2; quick 0.5)",
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        metavar="FILE",
+        help="also write the rows (and the load average) as JSON",
+    )
     return parser
 
 
@@ -102,6 +124,7 @@ def phase_runners(args: argparse.Namespace) -> dict[str, Callable[[], list[Row]]
         def run() -> list[Row]:
             with servers.mock() as mock, servers.bare() as bare:
                 return measure(mock, bare, seconds, rounds)
+
         return run
 
     return {
@@ -124,8 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     descriptors = servers.raise_open_files_limit()
     most = max(poller_counts(args))
     if "pollers" in args.only and most > descriptors - SPARE_DESCRIPTORS:
-        parser.error(f"--pollers: {most:,} connections need more than the {descriptors:,} "
-                     "open files this process may have")
+        parser.error(
+            f"--pollers: {most:,} connections need more than the {descriptors:,} "
+            "open files this process may have"
+        )
     runners = phase_runners(args)
     started_load = load_average()
     print(f"benchmarks: {os.cpu_count()} cores, {started_load}", file=sys.stderr, flush=True)
@@ -137,10 +162,21 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - started
     print(render(rows))
     ended_load = load_average()
-    print(f"\n{os.cpu_count()} cores; at start {started_load}, at end {ended_load}; "
-          f"{elapsed:.0f} s in all")
+    print(
+        f"\n{os.cpu_count()} cores; at start {started_load}, at end {ended_load}; "
+        f"{elapsed:.0f} s in all"
+    )
     if args.json:
-        args.json.write_text(json.dumps({"rows": [row.as_json() for row in rows],
-                                         "load_start": started_load, "load_end": ended_load,
-                                         "seconds": elapsed}, indent=2) + "\n")
+        args.json.write_text(
+            json.dumps(
+                {
+                    "rows": [row.as_json() for row in rows],
+                    "load_start": started_load,
+                    "load_end": ended_load,
+                    "seconds": elapsed,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
     return 0

@@ -64,16 +64,22 @@ def raise_open_files_limit() -> int:
 @contextmanager
 def running(name: str, command: list[str]) -> Iterator[Server]:
     """Start a server command that prints the ready line, and stop it afterwards."""
-    process = subprocess.Popen([sys.executable, *command], cwd=ROOT, stdout=subprocess.PIPE,
-                               stdin=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(
+        [sys.executable, *command],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
         found = READY_LINE.search(line)
         if not found:
             raise SystemExit(f"benchmarks: error: the {name} did not start: {line!r}")
-        yield Server(name, found["host"], int(found["port"]), found["key"] or "",
-                     psutil.Process(process.pid))
+        yield Server(
+            name, found["host"], int(found["port"]), found["key"] or "", psutil.Process(process.pid)
+        )
     finally:
         process.terminate()
         try:
@@ -89,8 +95,9 @@ def mock(*options: str) -> Iterator[Server]:
     command = ["-m", "mock_server", "serve", "--port", "0", "--quiet", *options]
     with running("mock", command) as server:
         connection = server.connect()
-        created = connection.exchange(request_bytes("POST", "/v1.1/instances/", server.headers(),
-                                                    {"name": BENCH_INSTANCE}))
+        created = connection.exchange(
+            request_bytes("POST", "/v1.1/instances/", server.headers(), {"name": BENCH_INSTANCE})
+        )
         connection.close()
         if created.status != 201:
             raise SystemExit(f"benchmarks: error: cannot create the instance: {created.status}")
@@ -107,8 +114,9 @@ def bare() -> Iterator[Server]:
 def create_channel(server: Server, name: str) -> None:
     """A channel of the benchmark instance that the admin may publish to."""
     connection = server.connect()
-    created = connection.exchange(request_bytes("POST", CHANNELS, server.headers(),
-                                                {"name": name, "custom_publish": True}))
+    created = connection.exchange(
+        request_bytes("POST", CHANNELS, server.headers(), {"name": name, "custom_publish": True})
+    )
     connection.close()
     if created.status != 201:
         raise SystemExit(f"benchmarks: error: cannot create channel {name}: {created.status}")

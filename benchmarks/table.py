@@ -47,8 +47,7 @@ def cells(row: Row) -> tuple[str, ...]:
     met = {True: "yes", False: "NO", None: ""}[row.met]
     ratio = "" if row.ratio is None else f"{row.ratio:.2f}"
     bare = "" if row.bare is None else number(row.bare, row.unit)
-    return (row.measurement, number(row.value, row.unit), bare, ratio, row.target, met,
-            row.notes)
+    return (row.measurement, number(row.value, row.unit), bare, ratio, row.target, met, row.notes)
 
 
 def render(rows: list[Row]) -> str:
@@ -58,9 +57,12 @@ def render(rows: list[Row]) -> str:
     numeric = {1, 2, 3}
     out = []
     for index, line in enumerate(lines):
-        out.append("  ".join(text.rjust(w) if i in numeric and index else text.ljust(w)
-                             for i, (text, w) in enumerate(zip(line, widths, strict=True)))
-                   .rstrip())
+        out.append(
+            "  ".join(
+                text.rjust(w) if i in numeric and index else text.ljust(w)
+                for i, (text, w) in enumerate(zip(line, widths, strict=True))
+            ).rstrip()
+        )
         if index == 0:
             out.append("  ".join("-" * w for w in widths))
     return "\n".join(out)

@@ -50,8 +50,9 @@ def publish_all(server: Server, channel: str, count: int) -> set[tuple[int, int]
     def publisher(client: int) -> None:
         connection = server.connect()
         for seq in range(client, count, PUBLISHERS):
-            answer = connection.exchange(request_bytes("POST", path, server.headers(),
-                                                       {"payload": {"c": client, "s": seq}}))
+            answer = connection.exchange(
+                request_bytes("POST", path, server.headers(), {"payload": {"c": client, "s": seq}})
+            )
             if answer.status == 201:
                 published.add((client, seq))
         connection.close()
@@ -131,8 +132,22 @@ def measure(count: int) -> list[Row]:
     stored_note, stored_ok = check_note(stored, published)
     live_note, live_ok = check_note(live, live_published)
     return [
-        Row(f"last_id walk over {count:,} stored", stored_rate, "msg/s", bare_rate,
-            "none lost or repeated", stored_ok, stored_note),
-        Row(f"last_id walk while 8 clients publish {count:,}", live_rate, "msg/s", None,
-            "none lost or repeated", live_ok, live_note),
+        Row(
+            f"last_id walk over {count:,} stored",
+            stored_rate,
+            "msg/s",
+            bare_rate,
+            "none lost or repeated",
+            stored_ok,
+            stored_note,
+        ),
+        Row(
+            f"last_id walk while 8 clients publish {count:,}",
+            live_rate,
+            "msg/s",
+            None,
+            "none lost or repeated",
+            live_ok,
+            live_note,
+        ),
     ]

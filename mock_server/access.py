@@ -101,8 +101,9 @@ def _first(*values: str | None) -> str | None:
 def credentials(request: Request, body: RequestBody) -> Credentials:
     """Key and user key in the platform's order of sources (AUTH-004..007); the body is read
     only when no header or query parameter carries them."""
-    key = _first(request.headers.get("X-API-KEY"), request.args.get("api_key"),
-                 request.args.get("apikey"))
+    key = _first(
+        request.headers.get("X-API-KEY"), request.args.get("api_key"), request.args.get("apikey")
+    )
     if key is None:
         authorization = request.headers.get("Authorization", "")
         parts = authorization.split(" ")
@@ -110,8 +111,9 @@ def credentials(request: Request, body: RequestBody) -> Credentials:
             key = parts[1] or None
     if key is None:
         key = _body_field(body, "_api_key")
-    user_key = _first(request.headers.get("X-USER-KEY"), request.args.get("user_key"),
-                      request.args.get("userkey"))
+    user_key = _first(
+        request.headers.get("X-USER-KEY"), request.args.get("user_key"), request.args.get("userkey")
+    )
     return Credentials(key, user_key)
 
 
@@ -130,8 +132,9 @@ class Access:
         self.platform = config.platform
         self.store = store
 
-    def authenticate(self, instance: Instance | None, request: Request,
-                     body: RequestBody) -> Principal:
+    def authenticate(
+        self, instance: Instance | None, request: Request, body: RequestBody
+    ) -> Principal:
         """The principal of a request; 403 ``No such API Key.`` for a key nobody issued.
 
         A user key is looked up only for an API key, only within the URL's instance, and an
@@ -195,8 +198,9 @@ class Access:
         return who.user is not None
 
     # channel viewset, object level: once the channel is known
-    def channel_object(self, inst: Instance, who: Principal, channel: Channel, action: str,
-                       method: str) -> bool:
+    def channel_object(
+        self, inst: Instance, who: Principal, channel: Channel, action: str, method: str
+    ) -> bool:
         """The object-level check once the channel is known."""
         if who.is_admin or who.ignores_acl:
             return True

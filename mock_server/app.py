@@ -90,7 +90,10 @@ def assemble(config: MockConfig, store: Store | None) -> tuple[Mock, faults.Chos
         raise ValueError("store faults need the reference store, not a given one")
     access = chosen.seam(Access)(config, store)
     mock = Mock(
-        config, store, access, Throttle(config.throttle, config.poll_throttle),
+        config,
+        store,
+        access,
+        Throttle(config.throttle, config.poll_throttle),
         body=chosen.seam(RequestBody),
         channel_fields=chosen.seam(ChannelSerializer)(store),
         publish_checks=chosen.seam(PublishChecks)(access),

@@ -157,8 +157,9 @@ def select_rows(pq: PageQuery, rows: Sequence[Item], key: Callable[[Item], int])
     return _finish(pq, items, len(items) >= pq.page_size, key)
 
 
-def select_messages(pq: PageQuery, fetch: Fetch, floor: int | None,
-                    cursor: tuple[int | None, int | None]) -> Page:
+def select_messages(
+    pq: PageQuery, fetch: Fetch, floor: int | None, cursor: tuple[int | None, int | None]
+) -> Page:
     """A page of history: ``fetch(min_id, max_id, ascending, limit)`` reads the store,
     ``floor`` is the lowest id the ``last_id`` filter allows and ``cursor`` the bounds the
     cursor sets (``cursor_bounds``)."""

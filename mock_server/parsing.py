@@ -98,7 +98,7 @@ def _platform_message(error: json.JSONDecodeError) -> str:
             message = "Missing a comma or ']' after an array element."
     else:
         message = PARSER_MESSAGES.get(error.msg, "Invalid value.")
-    offset = len(error.doc[:error.pos].encode("utf-8", "surrogatepass"))
+    offset = len(error.doc[: error.pos].encode("utf-8", "surrogatepass"))
     return f"Parse error at offset {offset}: {message}"
 
 
@@ -113,8 +113,9 @@ def parse_json(text: str | bytes) -> Any:
     except json.JSONDecodeError as exc:
         raise BodyParseError(_platform_message(exc)) from exc
     except UnicodeDecodeError as exc:
-        raise BodyParseError(f"Parse error at offset {exc.start}: Invalid encoding in string."
-                             ) from exc
+        raise BodyParseError(
+            f"Parse error at offset {exc.start}: Invalid encoding in string."
+        ) from exc
     except (ValueError, RecursionError) as exc:
         raise BodyParseError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
     check_json_value(value)

@@ -22,9 +22,25 @@ from mock_server.models import (
     format_datetime,
 )
 
-INSTANCE_LINKS = ("admins", "snippets", "endpoints", "push_notification", "classes",
-                  "invitations", "api_keys", "triggers", "schedules", "users", "groups",
-                  "channels", "batch", "rename", "backups", "restores", "hosting")
+INSTANCE_LINKS = (
+    "admins",
+    "snippets",
+    "endpoints",
+    "push_notification",
+    "classes",
+    "invitations",
+    "api_keys",
+    "triggers",
+    "schedules",
+    "users",
+    "groups",
+    "channels",
+    "batch",
+    "rename",
+    "backups",
+    "restores",
+    "hosting",
+)
 INSTANCE_LINK_PATHS = {"push_notification": "push_notifications"}
 OBJECT_LINK_KEYS = ("links", "channel", "channel_room")
 
@@ -61,8 +77,9 @@ def channel_json(base: str, channel: Channel) -> dict[str, Any]:
     }
 
 
-def message_json(message: Message, base: str | None = None,
-                 channel_name: str | None = None) -> dict[str, Any]:
+def message_json(
+    message: Message, base: str | None = None, channel_name: str | None = None
+) -> dict[str, Any]:
     """A message (MSG-001); with ``base`` and ``channel_name`` it gets its ``links.self``
     (MSG-007, HIST-006); a poll answer has none (MSG-011)."""
     data: dict[str, Any] = {
@@ -91,13 +108,13 @@ def admin_json(admin: Admin) -> dict[str, Any]:
     }
 
 
-def instance_json(version: str, instance: Instance, owner: Admin,
-                  role: str = "owner") -> dict[str, Any]:
+def instance_json(
+    version: str, instance: Instance, owner: Admin, role: str = "owner"
+) -> dict[str, Any]:
     """An instance; the platform reports the role ``api_key`` on creation."""
     path = f"/{version}/instances/{instance.name}/"
     links = {"self": path}
-    links.update({name: f"{path}{INSTANCE_LINK_PATHS.get(name, name)}/"
-                  for name in INSTANCE_LINKS})
+    links.update({name: f"{path}{INSTANCE_LINK_PATHS.get(name, name)}/" for name in INSTANCE_LINKS})
     return {
         "name": instance.name,
         "description": instance.description,
@@ -164,8 +181,9 @@ def object_json(base: str, obj: DataObject) -> dict[str, Any]:
     }
 
 
-def object_payload(base: str, obj: DataObject, fields: Iterable[str] | None = None
-                   ) -> dict[str, Any]:
+def object_payload(
+    base: str, obj: DataObject, fields: Iterable[str] | None = None
+) -> dict[str, Any]:
     """The payload of a data-object message: the object without links, channel and
     channel_room (DATA-002); with ``fields``, only ``id`` and those fields (DATA-003)."""
     data = {k: v for k, v in object_json(base, obj).items() if k not in OBJECT_LINK_KEYS}
@@ -174,8 +192,7 @@ def object_payload(base: str, obj: DataObject, fields: Iterable[str] | None = No
     return {"id": obj.id, **{k: data[k] for k in fields if k in data}}
 
 
-def user_json(base: str, user: User, profile: DataObject,
-              groups: list[Group]) -> dict[str, Any]:
+def user_json(base: str, user: User, profile: DataObject, groups: list[Group]) -> dict[str, Any]:
     """A user with its profile, groups and user key (AUTH-013)."""
     path = f"{base}/users/{user.id}/"
     profile_path = f"{base}/classes/user_profile/objects/{profile.id}/"
@@ -185,8 +202,12 @@ def user_json(base: str, user: User, profile: DataObject,
         "profile": object_json(base, profile),
         "groups": [group_json(base, g) for g in groups],
         "user_key": user.key,
-        "links": {"self": path, "groups": f"{path}groups/", "reset-key": f"{path}reset_key/",
-                  "profile": profile_path},
+        "links": {
+            "self": path,
+            "groups": f"{path}groups/",
+            "reset-key": f"{path}reset_key/",
+            "profile": profile_path,
+        },
     }
 
 

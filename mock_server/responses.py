@@ -17,8 +17,10 @@ API_CONTENT_TYPE = "application/json; charset=utf-8"
 OFFLOADED_CONTENT_TYPE = "application/json"
 NOT_FOUND_PAGE = "<h1>Not Found</h1><p>The requested resource was not found on this server.</p>"
 METHOD_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-CORS_ALLOW_HEADERS = ("accept, accept-encoding, authorization, content-type, dnt, origin, "
-                      "user-agent, x-csrftoken, x-requested-with, x-api-key, x-user-key")
+CORS_ALLOW_HEADERS = (
+    "accept, accept-encoding, authorization, content-type, dnt, origin, "
+    "user-agent, x-csrftoken, x-requested-with, x-api-key, x-user-key"
+)
 CORS_ALLOW_METHODS = "DELETE, GET, OPTIONS, PATCH, POST, PUT"
 VIEW, PLAIN, OFFLOADED = "view", "plain", "offloaded"
 VARY = {VIEW: "Accept, Origin", PLAIN: "Origin"}
@@ -42,18 +44,17 @@ def render(data: Any) -> bytes:
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """An API view's answer (Vary and Allow are added on the way out)."""
-    return Response(render(data), status=status, headers=headers,
-                    content_type=API_CONTENT_TYPE)
+    return Response(render(data), status=status, headers=headers, content_type=API_CONTENT_TYPE)
 
 
-def offloaded_response(data: Any | None, headers: dict[str, str] | None = None,
-                       status: int = 200) -> Response:
+def offloaded_response(
+    data: Any | None, headers: dict[str, str] | None = None, status: int = 200
+) -> Response:
     """An answer of the long-poll handler: plain ``application/json``, ``no-cache``, and none
     of the view headers (apps/channels/handlers.py answers it, not the view; POLL-015).
     ``data`` may be already rendered."""
     body = b"" if data is None else data if isinstance(data, bytes) else render(data)
-    response = Response(body, status=status, headers=headers,
-                        content_type=OFFLOADED_CONTENT_TYPE)
+    response = Response(body, status=status, headers=headers, content_type=OFFLOADED_CONTENT_TYPE)
     response.headers["Cache-Control"] = "no-cache"
     return answered_as(OFFLOADED, response)
 
@@ -73,19 +74,24 @@ def not_found_page() -> Response:
 def preflight() -> Response:
     """The CORS preflight answer, given before any view runs."""
     response = Response(b"", status=200, content_type="text/html; charset=utf-8")
-    response.headers.update({
-        "Access-Control-Allow-Origin": "*",
-        "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
-        "Access-Control-Allow-Methods": CORS_ALLOW_METHODS,
-        "Access-Control-Max-Age": "86400",
-    })
+    response.headers.update(
+        {
+            "Access-Control-Allow-Origin": "*",
+            "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
+            "Access-Control-Allow-Methods": CORS_ALLOW_METHODS,
+            "Access-Control-Max-Age": "86400",
+        }
+    )
     return answered_as(PLAIN, response)
 
 
 def is_preflight() -> bool:
     """An OPTIONS request a browser sends before a cross-origin call."""
-    return (request.method == "OPTIONS" and "Origin" in request.headers
-            and "Access-Control-Request-Method" in request.headers)
+    return (
+        request.method == "OPTIONS"
+        and "Origin" in request.headers
+        and "Access-Control-Request-Method" in request.headers
+    )
 
 
 def allow_header(methods: tuple[str, ...]) -> str:

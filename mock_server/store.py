@@ -119,8 +119,9 @@ class Store(ABC):
 
     # instances
     @abstractmethod
-    def create_instance(self, owner_id: int, name: str, description: str,
-                        metadata: dict[str, Any]) -> Instance:
+    def create_instance(
+        self, owner_id: int, name: str, description: str, metadata: dict[str, Any]
+    ) -> Instance:
         """A new instance with its built-in channels; Conflict if the name is taken."""
 
     @abstractmethod
@@ -190,8 +191,7 @@ class Store(ABC):
         """Give a user a fresh user key."""
 
     @abstractmethod
-    def create_group(self, inst: Instance, name: str | None, label: str,
-                     description: str) -> Group:
+    def create_group(self, inst: Instance, name: str | None, label: str, description: str) -> Group:
         """A new group; Conflict if its name is taken."""
 
     @abstractmethod
@@ -250,21 +250,38 @@ class Store(ABC):
 
     # messages
     @abstractmethod
-    def publish(self, inst: Instance, channel: Channel, room: str | None,
-                notify_room: str | None, action: str, author: dict[str, Any],
-                metadata: dict[str, Any], payload: dict[str, Any]) -> Message:
+    def publish(
+        self,
+        inst: Instance,
+        channel: Channel,
+        room: str | None,
+        notify_room: str | None,
+        action: str,
+        author: dict[str, Any],
+        metadata: dict[str, Any],
+        payload: dict[str, Any],
+    ) -> Message:
         """Store a message under the next instance id and wake the subscribers of
         (channel, ``notify_room``)."""
 
     @abstractmethod
-    def next_message(self, inst: Instance, channel: Channel, room: str | None,
-                     last_id: int) -> Message | None:
+    def next_message(
+        self, inst: Instance, channel: Channel, room: str | None, last_id: int
+    ) -> Message | None:
         """The oldest retained message of (channel, room) with an id above ``last_id``."""
 
     @abstractmethod
-    def messages(self, inst: Instance, channel: Channel, room: str | None, *,
-                 min_id: int | None, max_id: int | None, ascending: bool,
-                 limit: int) -> list[Message]:
+    def messages(
+        self,
+        inst: Instance,
+        channel: Channel,
+        room: str | None,
+        *,
+        min_id: int | None,
+        max_id: int | None,
+        ascending: bool,
+        limit: int,
+    ) -> list[Message]:
         """Retained messages of (channel, room) with ids in [min_id, max_id]."""
 
     @abstractmethod
@@ -272,8 +289,9 @@ class Store(ABC):
         """A retained message of the instance by id."""
 
     @abstractmethod
-    def subscribe(self, inst: Instance, channel: Channel, room: str | None,
-                  last_id: int | None, capacity: int) -> Subscription:
+    def subscribe(
+        self, inst: Instance, channel: Channel, room: str | None, last_id: int | None, capacity: int
+    ) -> Subscription:
         """Register a subscriber; when ``last_id`` is given, retained messages above it are
         queued first, atomically with the registration, so none is missed."""
 
@@ -287,8 +305,9 @@ class Store(ABC):
 
     # data classes and objects
     @abstractmethod
-    def create_class(self, inst: Instance, name: str, schema: list[dict[str, Any]],
-                     **fields: Any) -> DataClass:
+    def create_class(
+        self, inst: Instance, name: str, schema: list[dict[str, Any]], **fields: Any
+    ) -> DataClass:
         """A new data class; Conflict if the name is taken."""
 
     @abstractmethod
@@ -300,8 +319,9 @@ class Store(ABC):
         """All data classes."""
 
     @abstractmethod
-    def create_object(self, inst: Instance, class_name: str, values: dict[str, Any],
-                      **fields: Any) -> DataObject:
+    def create_object(
+        self, inst: Instance, class_name: str, values: dict[str, Any], **fields: Any
+    ) -> DataObject:
         """A new data object under the next object id of the instance."""
 
     @abstractmethod
@@ -313,8 +333,7 @@ class Store(ABC):
         """The objects of a class, oldest first."""
 
     @abstractmethod
-    def update_object(self, inst: Instance, obj: DataObject,
-                      values: dict[str, Any]) -> list[str]:
+    def update_object(self, inst: Instance, obj: DataObject, values: dict[str, Any]) -> list[str]:
         """Apply new field values; returns the names of the fields that changed (a change
         bumps ``revision`` and ``updated_at``)."""
 
@@ -387,8 +406,9 @@ class MemoryStore(Store):
             return self._admins.get(admin_id)
 
     # instances
-    def create_instance(self, owner_id: int, name: str, description: str,
-                        metadata: dict[str, Any]) -> Instance:
+    def create_instance(
+        self, owner_id: int, name: str, description: str, metadata: dict[str, Any]
+    ) -> Instance:
         with self._lock:
             if name in self._instances:
                 raise Conflict(name)
@@ -396,10 +416,12 @@ class MemoryStore(Store):
             state = InstanceState(record)
             self._instances[name] = state
             for builtin in BUILTIN_CHANNELS:  # BUILTIN-002, BUILTIN-003
-                self.create_channel(record, builtin, type="separate_rooms",
-                                    custom_publish=builtin == "default")
+                self.create_channel(
+                    record, builtin, type="separate_rooms", custom_publish=builtin == "default"
+                )
             state.classes[USER_PROFILE_CLASS] = DataClass(
-                USER_PROFILE_CLASS, [], group_permissions="none", other_permissions="none")
+                USER_PROFILE_CLASS, [], group_permissions="none", other_permissions="none"
+            )
             return record
 
     def instance(self, name: str) -> Instance | None:
@@ -500,8 +522,7 @@ class MemoryStore(Store):
                 user.key = keys.new_user_key()
             return user
 
-    def create_group(self, inst: Instance, name: str | None, label: str,
-                     description: str) -> Group:
+    def create_group(self, inst: Instance, name: str | None, label: str, description: str) -> Group:
         with self._lock:
             state = self._state(inst)
             if name is not None and any(g.name == name for g in state.groups.values()):
@@ -596,15 +617,31 @@ class MemoryStore(Store):
             return True
 
     # messages
-    def publish(self, inst: Instance, channel: Channel, room: str | None,
-                notify_room: str | None, action: str, author: dict[str, Any],
-                metadata: dict[str, Any], payload: dict[str, Any]) -> Message:
+    def publish(
+        self,
+        inst: Instance,
+        channel: Channel,
+        room: str | None,
+        notify_room: str | None,
+        action: str,
+        author: dict[str, Any],
+        metadata: dict[str, Any],
+        payload: dict[str, Any],
+    ) -> Message:
         with self._lock:
             state = self._state(inst)
             self._expire(state)
-            message = Message(self._next_message_id(state, channel), utcnow(), action, author,
-                              metadata, payload, channel.pk, room,
-                              time.time() + self._retention.ttl)
+            message = Message(
+                self._next_message_id(state, channel),
+                utcnow(),
+                action,
+                author,
+                metadata,
+                payload,
+                channel.pk,
+                room,
+                time.time() + self._retention.ttl,
+            )
             state.messages[message.id] = message
             index = state.indexes.setdefault((channel.pk, room), [])
             index.append(message.id)
@@ -623,8 +660,9 @@ class MemoryStore(Store):
         state.last_message_id += 1
         return state.last_message_id
 
-    def _subscribers(self, inst: Instance, channel: Channel,
-                     room: str | None) -> Iterable[Subscription]:
+    def _subscribers(
+        self, inst: Instance, channel: Channel, room: str | None
+    ) -> Iterable[Subscription]:
         """The subscriptions a message of (channel, room) wakes: all of them and no other
         (POLL-013, POLL-017, ROOM-002); called under the lock."""
         return self._waiters.get((inst.uid, channel.pk, room), ())
@@ -643,8 +681,9 @@ class MemoryStore(Store):
         found = (state.messages.get(message_id) for message_id in ids)
         return [m for m in found if m is not None and m.expires_at > now]
 
-    def next_message(self, inst: Instance, channel: Channel, room: str | None,
-                     last_id: int) -> Message | None:
+    def next_message(
+        self, inst: Instance, channel: Channel, room: str | None, last_id: int
+    ) -> Message | None:
         with self._lock:
             state = self._state(inst)
             index = state.indexes.get((channel.pk, room), [])
@@ -655,9 +694,17 @@ class MemoryStore(Store):
                     return found[0]
             return None
 
-    def messages(self, inst: Instance, channel: Channel, room: str | None, *,
-                 min_id: int | None, max_id: int | None, ascending: bool,
-                 limit: int) -> list[Message]:
+    def messages(
+        self,
+        inst: Instance,
+        channel: Channel,
+        room: str | None,
+        *,
+        min_id: int | None,
+        max_id: int | None,
+        ascending: bool,
+        limit: int,
+    ) -> list[Message]:
         with self._lock:
             state = self._state(inst)
             index = state.indexes.get((channel.pk, room), [])
@@ -672,13 +719,21 @@ class MemoryStore(Store):
             found = self._live(state, [message_id])
             return found[0] if found else None
 
-    def subscribe(self, inst: Instance, channel: Channel, room: str | None,
-                  last_id: int | None, capacity: int) -> Subscription:
+    def subscribe(
+        self, inst: Instance, channel: Channel, room: str | None, last_id: int | None, capacity: int
+    ) -> Subscription:
         with self._lock:
             subscription = Subscription((inst.uid, channel.pk, room), last_id, capacity)
             if last_id is not None and last_id >= 0:
-                stored = self.messages(inst, channel, room, min_id=last_id + 1, max_id=None,
-                                       ascending=True, limit=capacity)
+                stored = self.messages(
+                    inst,
+                    channel,
+                    room,
+                    min_id=last_id + 1,
+                    max_id=None,
+                    ascending=True,
+                    limit=capacity,
+                )
                 for message in stored:
                     subscription.offer(message)
             self._waiters.setdefault(subscription.key, set()).add(subscription)
@@ -697,8 +752,9 @@ class MemoryStore(Store):
             return sum(len(waiting) for waiting in self._waiters.values())
 
     # data classes and objects
-    def create_class(self, inst: Instance, name: str, schema: list[dict[str, Any]],
-                     **fields: Any) -> DataClass:
+    def create_class(
+        self, inst: Instance, name: str, schema: list[dict[str, Any]], **fields: Any
+    ) -> DataClass:
         with self._lock:
             state = self._state(inst)
             if name in state.classes:
@@ -715,8 +771,9 @@ class MemoryStore(Store):
         with self._lock:
             return list(self._state(inst).classes.values())
 
-    def create_object(self, inst: Instance, class_name: str, values: dict[str, Any],
-                      **fields: Any) -> DataObject:
+    def create_object(
+        self, inst: Instance, class_name: str, values: dict[str, Any], **fields: Any
+    ) -> DataObject:
         with self._lock:
             state = self._state(inst)
             obj = DataObject(next(state.object_ids), class_name, dict(values), **fields)
@@ -733,8 +790,7 @@ class MemoryStore(Store):
             objects = self._state(inst).objects.values()
             return [o for o in objects if o.class_name == class_name]
 
-    def update_object(self, inst: Instance, obj: DataObject,
-                      values: dict[str, Any]) -> list[str]:
+    def update_object(self, inst: Instance, obj: DataObject, values: dict[str, Any]) -> list[str]:
         with self._lock:
             changed = [name for name, value in values.items() if obj.values.get(name) != value]
             if changed:

@@ -18,8 +18,9 @@ from mock_server.errors import throttled
 class Throttle:
     """The throttle of one app; ``rate`` / ``poll_rate`` None means no limit."""
 
-    def __init__(self, rate: int | None, poll_rate: int | None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, rate: int | None, poll_rate: int | None, clock: Callable[[], float] = time.time
+    ) -> None:
         self.rate = rate
         self.poll_rate = poll_rate
         self.clock = clock

@@ -65,8 +65,19 @@ def _steps_of(schema: Mapping[str, Any], resolver: Any) -> tuple[str, ...]:
     return ()
 
 
-SCHEMA_KEYWORDS = ("not", "if", "then", "else", "items", "contains", "additionalProperties",
-                   "propertyNames", "unevaluatedItems", "unevaluatedProperties", "contentSchema")
+SCHEMA_KEYWORDS = (
+    "not",
+    "if",
+    "then",
+    "else",
+    "items",
+    "contains",
+    "additionalProperties",
+    "propertyNames",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+    "contentSchema",
+)
 SCHEMA_LIST_KEYWORDS = ("allOf", "anyOf", "oneOf", "prefixItems")
 SCHEMA_MAP_KEYWORDS = ("properties", "patternProperties", "dependentSchemas")
 RESOURCE_KEYWORDS = ("$id", "$schema", "$defs")
@@ -97,8 +108,9 @@ def _inlined(schema: Any, resolver: Any, depth: int = 0) -> Any:
         elif keyword in SCHEMA_LIST_KEYWORDS:
             inlined[keyword] = [_inlined(member, resolver, depth + 1) for member in value]
         elif keyword in SCHEMA_MAP_KEYWORDS:
-            inlined[keyword] = {name: _inlined(member, resolver, depth + 1)
-                                for name, member in value.items()}
+            inlined[keyword] = {
+                name: _inlined(member, resolver, depth + 1) for name, member in value.items()
+            }
         elif keyword not in RESOURCE_KEYWORDS:
             inlined[keyword] = value
     return inlined

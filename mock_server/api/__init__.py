@@ -9,5 +9,4 @@ def blueprints() -> list[Blueprint]:
     """Every blueprint of the mock, in registration order."""
     from mock_server.api import channels, data, messages, mock, setup
 
-    return [channels.blueprint, messages.blueprint, setup.blueprint, data.blueprint,
-            mock.blueprint]
+    return [channels.blueprint, messages.blueprint, setup.blueprint, data.blueprint, mock.blueprint]

@@ -35,8 +35,12 @@ if TYPE_CHECKING:
 
 INSTANCE_NAME = re.compile(r"[a-z0-9_-]{0,64}")
 RENDERS = ["application/json", "text/html"]
-PARSES = ["application/json", "text/plain", "application/x-www-form-urlencoded",
-          "multipart/form-data"]
+PARSES = [
+    "application/json",
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+]
 ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"]
 
 
@@ -143,8 +147,11 @@ class Call:
         """429 when the instance's per-second budget is spent."""
         self.mock.throttle.check(self.inst.uid, poll=poll)
 
-    def dispatch(self, handlers: Mapping[str, Callable[[], Response]],
-                 actions: Mapping[str, str] | None = None) -> Response:
+    def dispatch(
+        self,
+        handlers: Mapping[str, Callable[[], Response]],
+        actions: Mapping[str, str] | None = None,
+    ) -> Response:
         """Run the handler of the request method: OPTIONS answers the view's metadata, HEAD
         runs GET, an unmapped method is a 405 (after the identity checks, as in DRF)."""
         if self.method == "OPTIONS":
@@ -157,8 +164,12 @@ class Call:
 
     def metadata(self, actions: Mapping[str, str]) -> Response:
         """DRF's OPTIONS answer; ``actions`` maps a method to the request schema it takes."""
-        body: dict[str, Any] = {"name": self.view_name, "description": "", "renders": RENDERS,
-                                "parses": PARSES}
+        body: dict[str, Any] = {
+            "name": self.view_name,
+            "description": "",
+            "renders": RENDERS,
+            "parses": PARSES,
+        }
         if actions:
             body["actions"] = {method: describe_fields(name) for method, name in actions.items()}
         return json_response(body)
@@ -179,6 +190,12 @@ class Call:
 
 def describe_fields(schema_name: str) -> dict[str, Any]:
     """The ``actions`` description of one request schema, field by field."""
-    return {name: {"type": "field", "required": required, "read_only": False,
-                   "label": name.replace("_", " ").capitalize()}
-            for name, required in validation.fields(schema_name).items()}
+    return {
+        name: {
+            "type": "field",
+            "required": required,
+            "read_only": False,
+            "label": name.replace("_", " ").capitalize(),
+        }
+        for name, required in validation.fields(schema_name).items()
+    }

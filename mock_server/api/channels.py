@@ -26,8 +26,14 @@ from mock_server.store import Conflict, Store
 blueprint = Blueprint("channels", __name__)
 ROOT = "/<version:version>/instances/<instance>/channels/"
 UNIQUE = "This field must be unique."
-DETAIL_ACTIONS = {"GET": "retrieve", "HEAD": "retrieve", "OPTIONS": "retrieve",
-                  "PUT": "update", "PATCH": "update", "DELETE": "destroy"}
+DETAIL_ACTIONS = {
+    "GET": "retrieve",
+    "HEAD": "retrieve",
+    "OPTIONS": "retrieve",
+    "PUT": "update",
+    "PATCH": "update",
+    "DELETE": "destroy",
+}
 
 
 def channel_fields(data: dict[str, Any], ignored: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -58,7 +64,8 @@ class ChannelSerializer:
 
     read_only_on_update: tuple[str, ...] = ("name", "type")  # CHAN-024
     put_defaults: Mapping[str, Any] = MappingProxyType(  # CHAN-023
-        {"group_permissions": "none", "other_permissions": "none", "custom_publish": False})
+        {"group_permissions": "none", "other_permissions": "none", "custom_publish": False}
+    )
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -109,8 +116,10 @@ def channel_list(version: str, instance: str) -> Response:
     action = "create" if call.method == "POST" else "list"
     call.require(call.mock.access.channel_view(who, action, call.method))
     call.throttle()
-    return call.dispatch({"GET": lambda: list_channels(call), "POST": lambda: create(call)},
-                         {"POST": "channel-create.json"})
+    return call.dispatch(
+        {"GET": lambda: list_channels(call), "POST": lambda: create(call)},
+        {"POST": "channel-create.json"},
+    )
 
 
 def list_channels(call: Call) -> Response:
@@ -118,8 +127,11 @@ def list_channels(call: Call) -> Response:
     cursor-paginated."""
     pq = call.page("list-query.json", default_ascending=True)
     prefix = query().get("name__startswith")
-    rows = [c for c in call.store.channels(call.inst, prefix)
-            if call.mock.access.listed(call.inst, call.who, c)]
+    rows = [
+        c
+        for c in call.store.channels(call.inst, prefix)
+        if call.mock.access.listed(call.inst, call.who, c)
+    ]
     page = select_rows(pq, rows, key=lambda c: c.pk)
     objects = [represent(call, c) for c in page.items]
     return json_response(envelope(request.path, pq, page, objects))
@@ -151,19 +163,21 @@ def channel_detail(version: str, instance: str, channel: str) -> Response:
         call.require(call.mock.access.channel_object(call.inst, who, found, action, call.method))
         return found
 
-    return call.dispatch({
-        "GET": lambda: json_response(represent(call, checked("retrieve"))),
-        "PUT": lambda: update(call, checked("update"), partial=False),
-        "PATCH": lambda: update(call, checked("update"), partial=True),
-        "DELETE": lambda: delete(call, checked("destroy")),
-    }, {"PUT": "channel-update.json"})
+    return call.dispatch(
+        {
+            "GET": lambda: json_response(represent(call, checked("retrieve"))),
+            "PUT": lambda: update(call, checked("update"), partial=False),
+            "PATCH": lambda: update(call, checked("update"), partial=True),
+            "DELETE": lambda: delete(call, checked("destroy")),
+        },
+        {"PUT": "channel-update.json"},
+    )
 
 
 def update(call: Call, channel: Channel, partial: bool) -> Response:
     """PATCH changes the given fields; PUT also resets the omitted permissions and
     custom_publish to their defaults. ``name`` and ``type`` are read-only."""
-    changes = call.mock.channel_fields.update(call.inst, call.data("channel-update.json"),
-                                              partial)
+    changes = call.mock.channel_fields.update(call.inst, call.data("channel-update.json"), partial)
     updated = call.store.update_channel(call.inst, channel.name, changes)
     return json_response(represent(call, updated))
 

@@ -32,14 +32,22 @@ SYSTEM_FIELDS = ("owner_permissions", "group_permissions", "other_permissions")
 ROOM_REQUIRED = "Channel room field is required for channels with separate rooms."
 PUBLISH_DENIED = "You do not have permission to publish data to specified channel."
 FIELD_READERS = {
-    "string": ("Not a valid string.", lambda v: str(v) if isinstance(v, str | int | float)
-               and not isinstance(v, bool) else None),
-    "text": ("Not a valid string.", lambda v: str(v) if isinstance(v, str | int | float)
-             and not isinstance(v, bool) else None),
-    "integer": ("A valid integer is required.", lambda v: v if isinstance(v, int)
-                and not isinstance(v, bool) else None),
-    "float": ("A valid number is required.", lambda v: float(v) if isinstance(v, int | float)
-              and not isinstance(v, bool) else None),
+    "string": (
+        "Not a valid string.",
+        lambda v: str(v) if isinstance(v, str | int | float) and not isinstance(v, bool) else None,
+    ),
+    "text": (
+        "Not a valid string.",
+        lambda v: str(v) if isinstance(v, str | int | float) and not isinstance(v, bool) else None,
+    ),
+    "integer": (
+        "A valid integer is required.",
+        lambda v: v if isinstance(v, int) and not isinstance(v, bool) else None,
+    ),
+    "float": (
+        "A valid number is required.",
+        lambda v: float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None,
+    ),
     "boolean": ("Must be a valid boolean.", lambda v: v if isinstance(v, bool) else None),
 }
 
@@ -64,18 +72,25 @@ def class_list(version: str, instance: str) -> Response:
         call.require(call.mock.access.manage(call.who))
         data = call.data("class-create.json")
         try:
-            created = call.store.create_class(call.inst, str(data["name"]),
-                                              data.get("schema") or [],
-                                              description=str(data.get("description", "")))
+            created = call.store.create_class(
+                call.inst,
+                str(data["name"]),
+                data.get("schema") or [],
+                description=str(data.get("description", "")),
+            )
         except Conflict:
             raise field_errors({"name": ["This field must be unique."]}) from None
         return json_response(class_json(call.base, created, 0), status=201)
 
-    return call.dispatch({
-        "GET": lambda: listing(call, call.store.data_classes(call.inst),
-                               lambda c: render_class(call, c)),
-        "POST": create,
-    }, {"POST": "class-create.json"})
+    return call.dispatch(
+        {
+            "GET": lambda: listing(
+                call, call.store.data_classes(call.inst), lambda c: render_class(call, c)
+            ),
+            "POST": create,
+        },
+        {"POST": "class-create.json"},
+    )
 
 
 def render_class(call: Call, data_class: DataClass) -> dict[str, Any]:
@@ -93,8 +108,9 @@ def find_class(call: Call, name: str) -> DataClass:
 def class_detail(version: str, instance: str, class_name: str) -> Response:
     """GET one data class."""
     call = data_call(version, instance, ("GET",), "Klass Instance")
-    return call.dispatch({"GET": lambda: json_response(
-        render_class(call, find_class(call, class_name)))})
+    return call.dispatch(
+        {"GET": lambda: json_response(render_class(call, find_class(call, class_name)))}
+    )
 
 
 # objects
@@ -147,8 +163,7 @@ class ObjectMessages:
         self.store = store
         self.platform = platform
 
-    def announce(self, call: Call, obj: DataObject, action: str,
-                 payload: dict[str, Any]) -> None:
+    def announce(self, call: Call, obj: DataObject, action: str, payload: dict[str, Any]) -> None:
         """Publish the message of a change to the object's channel (if it lives), whatever its
         custom_publish (DATA-014), in the object's room (DATA-009)."""
         channel = self.store.channel(call.inst, obj.channel) if obj.channel else None
@@ -157,8 +172,9 @@ class ObjectMessages:
         room = obj.channel_room.lower() if obj.channel_room is not None else None
         notify_room = obj.channel_room if self.platform else room
         metadata = {"type": "object", "class": obj.class_name}
-        self.store.publish(call.inst, channel, room, notify_room, action, call.who.author(),
-                           metadata, payload)
+        self.store.publish(
+            call.inst, channel, room, notify_room, action, call.who.author(), metadata, payload
+        )
 
     def update_payload(self, base: str, obj: DataObject, changed: list[str]) -> dict[str, Any]:
         """The object's id and changed fields (DATA-003); the whole object when nothing
@@ -173,8 +189,11 @@ class ObjectMessages:
 
 def system_fields(data: dict[str, Any]) -> dict[str, str]:
     """Object permission fields given in a body, as names."""
-    return {name: coerce.choice(data[name], OBJECT_PERMISSIONS)
-            for name in SYSTEM_FIELDS if name in data}
+    return {
+        name: coerce.choice(data[name], OBJECT_PERMISSIONS)
+        for name in SYSTEM_FIELDS
+        if name in data
+    }
 
 
 @blueprint.route(OBJECTS, methods=ROUTE_METHODS)
@@ -192,9 +211,15 @@ def object_list(version: str, instance: str, class_name: str) -> Response:
         values = read_values(data_class, data)
         owner = call.who.user.id if call.who.user is not None else None
         defaults = {field["name"]: None for field in data_class.schema}
-        obj = call.store.create_object(call.inst, data_class.name, {**defaults, **values},
-                                       owner=owner, channel=channel.name if channel else None,
-                                       channel_room=room, **system_fields(data))
+        obj = call.store.create_object(
+            call.inst,
+            data_class.name,
+            {**defaults, **values},
+            owner=owner,
+            channel=channel.name if channel else None,
+            channel_room=room,
+            **system_fields(data),
+        )
         try:
             check_publish(call, call.who, channel)
         except ApiError:
@@ -205,12 +230,14 @@ def object_list(version: str, instance: str, class_name: str) -> Response:
 
     def list_objects() -> Response:
         data_class = find_class(call, class_name)
-        rows = [o for o in call.store.data_objects(call.inst, data_class.name)
-                if access.object_permission(call.who, o, "read")]
+        rows = [
+            o
+            for o in call.store.data_objects(call.inst, data_class.name)
+            if access.object_permission(call.who, o, "read")
+        ]
         return listing(call, rows, lambda o: object_json(call.base, o))
 
-    return call.dispatch({"GET": list_objects, "POST": create},
-                         {"POST": "data-object-create.json"})
+    return call.dispatch({"GET": list_objects, "POST": create}, {"POST": "data-object-create.json"})
 
 
 @blueprint.route(OBJECTS + "<segment:object_id>/", methods=ROUTE_METHODS)
@@ -252,5 +279,7 @@ def object_detail(version: str, instance: str, class_name: str, object_id: str) 
     def show() -> Response:
         return json_response(object_json(call.base, fetch()[1]))
 
-    return call.dispatch({"GET": show, "POST": update, "PATCH": update, "DELETE": delete},
-                         {"POST": "data-object-update.json"})
+    return call.dispatch(
+        {"GET": show, "POST": update, "PATCH": update, "DELETE": delete},
+        {"POST": "data-object-update.json"},
+    )

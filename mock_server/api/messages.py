@@ -120,8 +120,9 @@ class Poller:
         self.store = store
         self.timeout = timeout
 
-    def wait(self, inst: Instance, channel: Channel, room: str | None,
-             last_id: int | None) -> Message | None:
+    def wait(
+        self, inst: Instance, channel: Channel, room: str | None, last_id: int | None
+    ) -> Message | None:
         """Park until a message of (channel, room) after ``last_id`` arrives or the poll
         timeout passes; subscribing re-checks storage, so a message published meanwhile is not
         lost."""
@@ -131,15 +132,16 @@ class Poller:
         finally:
             self.store.unsubscribe(subscription)
 
-    def session(self, inst: Instance, channel: Channel, room: str | None,
-                last_id: int | None) -> Subscription:
+    def session(
+        self, inst: Instance, channel: Channel, room: str | None, last_id: int | None
+    ) -> Subscription:
         """The subscription of a WebSocket session: the stored messages after ``last_id``
         first, then the live ones (WS-002)."""
-        return self.store.subscribe(inst, channel, room, last_id,
-                                    capacity=websocket.MAX_MESSAGES)
+        return self.store.subscribe(inst, channel, room, last_id, capacity=websocket.MAX_MESSAGES)
 
-    def without_handshake(self, call: Call, channel: Channel, room: str | None,
-                          last_id: int | None) -> Response:
+    def without_handshake(
+        self, call: Call, channel: Channel, room: str | None, last_id: int | None
+    ) -> Response:
         """The answer to ``transport=websocket`` without a WebSocket handshake: 400 (WS-005)."""
         return offloaded_response({"detail": "Expected WebSocket connection."}, status=400)
 
@@ -178,8 +180,9 @@ def publish(version: str, instance: str, channel: str) -> Response:
     who = call.authenticate()
     call.require(call.mock.access.channel_view(who, "publish", call.method))
     call.throttle()
-    return call.dispatch({"POST": lambda: publish_message(call, who, channel)},
-                         {"POST": PUBLISH_REQUEST})
+    return call.dispatch(
+        {"POST": lambda: publish_message(call, who, channel)}, {"POST": PUBLISH_REQUEST}
+    )
 
 
 def publish_message(call: Call, who: Principal, name: str) -> Response:
@@ -191,8 +194,16 @@ def publish_message(call: Call, who: Principal, name: str) -> Response:
     payload = fields.payload(data.get("payload"))
     room = fields.index_room(channel, data.get("room"))
     notify_room = data["room"] if room is not None and call.mock.config.platform else room
-    message = call.store.publish(call.inst, channel, room, notify_room, CUSTOM,
-                                 fields.author(call.inst, who), fields.metadata(data), payload)
+    message = call.store.publish(
+        call.inst,
+        channel,
+        room,
+        notify_room,
+        CUSTOM,
+        fields.author(call.inst, who),
+        fields.metadata(data),
+        payload,
+    )
     return json_response(message_json(message, call.base, channel.name), status=201)
 
 
@@ -240,23 +251,27 @@ def rendered_message(message: Message) -> bytes:
     return render(message_json(message))
 
 
-def websocket_session(call: Call, channel: Channel, room: str | None,
-                      last_id: int | None) -> Response:
+def websocket_session(
+    call: Call, channel: Channel, room: str | None, last_id: int | None
+) -> Response:
     """``transport=websocket``: a handshake starts a session of stored-then-live messages
     (WS-001..003); anything else is 400 ``Expected WebSocket connection.`` (WS-005)."""
     key = request.headers.get("Sec-WebSocket-Key")
     if not key or websocket.connection_of(request.environ) is None:
         return call.mock.poller.without_handshake(call, channel, room, last_id)
     subscription = call.mock.poller.session(call.inst, channel, room, last_id)
-    session = websocket.Session(call.store, subscription, call.mock.config.poll_timeout,
-                                rendered_message)
-    return answered_as(OFFLOADED,
-                       websocket.HandshakeResponse(session, key, request.headers.get("Origin")))
+    session = websocket.Session(
+        call.store, subscription, call.mock.config.poll_timeout, rendered_message
+    )
+    return answered_as(
+        OFFLOADED, websocket.HandshakeResponse(session, key, request.headers.get("Origin"))
+    )
 
 
 # history
-def history_call(version: str, instance: str, channel: str, view_name: str
-                 ) -> tuple[Call, Channel, str | None]:
+def history_call(
+    version: str, instance: str, channel: str, view_name: str
+) -> tuple[Call, Channel, str | None]:
     """The history viewset's checks: instance, channel (before the key, HIST-017, HIST-018),
     key, permission, room (HIST-012, HIST-013), throttle. Returns the call, the channel and the
     requested room."""
@@ -295,8 +310,11 @@ def history_room(call: Call, channel: Channel, room: str | None) -> str | None:
 def represent(call: Call, message: Message, channel: Channel) -> dict[str, Any]:
     """A history item with its link, and ``?fields=`` / ``?excluded_fields=`` applied."""
     params = query()
-    return select_fields(message_json(message, call.base, channel.name), params.get("fields"),
-                         params.get("excluded_fields"))
+    return select_fields(
+        message_json(message, call.base, channel.name),
+        params.get("fields"),
+        params.get("excluded_fields"),
+    )
 
 
 @blueprint.route(HISTORY, methods=ROUTE_METHODS)
@@ -316,8 +334,9 @@ def list_history(call: Call, channel: Channel, room: str | None) -> Response:
     def fetch(low: int | None, high: int | None, ascending: bool, limit: int) -> list[Message]:
         if room_of_default_channel:
             return []
-        return call.store.messages(call.inst, channel, key, min_id=low, max_id=high,
-                                   ascending=ascending, limit=limit)
+        return call.store.messages(
+            call.inst, channel, key, min_id=low, max_id=high, ascending=ascending, limit=limit
+        )
 
     page = select_messages(pq, fetch, paging.floor(query()), paging.cursor(pq))
     objects = [represent(call, m, channel) for m in page.items]
@@ -337,9 +356,11 @@ def message_detail(call: Call, channel: Channel, room: str | None, message_id: s
     channel and its room."""
     number = parse_id(message_id)
     message = call.store.message(call.inst, number) if number is not None else None
-    if message is not None and not call.mock.config.platform and (
-            message.channel_pk != channel.pk
-            or message.room != history_room(call, channel, room)):
+    if (
+        message is not None
+        and not call.mock.config.platform
+        and (message.channel_pk != channel.pk or message.room != history_room(call, channel, room))
+    ):
         message = None
     if message is None:
         raise not_found()

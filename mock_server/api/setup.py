@@ -62,12 +62,12 @@ def instance_list(version: str) -> Response:
         name = str(data["name"])
         description = str(data.get("description", ""))
         try:
-            created = call.store.create_instance(admin.id, name, description,
-                                                 data.get("metadata") or {})
+            created = call.store.create_instance(
+                admin.id, name, description, data.get("metadata") or {}
+            )
         except Conflict:
             raise field_errors({"name": [UNIQUE]}) from None
-        return json_response(instance_json(version, created, admin, role="api_key"),
-                             status=201)
+        return json_response(instance_json(version, created, admin, role="api_key"), status=201)
 
     def list_instances() -> Response:
         rows = call.store.instances_of(admin.id)
@@ -76,8 +76,7 @@ def instance_list(version: str) -> Response:
         objects = [instance_json(version, row, admin) for row in page.items]
         return json_response(envelope(request.path, pq, page, objects))
 
-    return call.dispatch({"GET": list_instances, "POST": create},
-                         {"POST": "instance-create.json"})
+    return call.dispatch({"GET": list_instances, "POST": create}, {"POST": "instance-create.json"})
 
 
 @blueprint.route(INSTANCE, methods=ROUTE_METHODS)
@@ -95,12 +94,18 @@ def instance_detail(version: str, instance: str) -> Response:
         call.store.delete_instance(inst.name)
         return no_content()
 
-    return call.dispatch({"GET": lambda: json_response(instance_json(version, inst, owner)),
-                          "DELETE": delete})
+    return call.dispatch(
+        {"GET": lambda: json_response(instance_json(version, inst, owner)), "DELETE": delete}
+    )
 
 
-def instance_call(version: str, instance: str, allowed: tuple[str, ...], view_name: str,
-                  permitted: Callable[[Call], bool]) -> Call:
+def instance_call(
+    version: str,
+    instance: str,
+    allowed: tuple[str, ...],
+    view_name: str,
+    permitted: Callable[[Call], bool],
+) -> Call:
     """The checks every instance-scoped set-up view starts with."""
     call = Call(version, allowed, view_name)
     call.resolve_instance(instance)
@@ -119,28 +124,35 @@ def manage(call: Call) -> bool:
 @blueprint.route(INSTANCE + "api_keys/", methods=ROUTE_METHODS)
 def api_key_list(version: str, instance: str) -> Response:
     """GET the API keys; POST creates one."""
-    call = instance_call(version, instance, ("GET", "POST"), "Api Key List",
-                         lambda c: c.who.is_admin)
+    call = instance_call(
+        version, instance, ("GET", "POST"), "Api Key List", lambda c: c.who.is_admin
+    )
 
     def create() -> Response:
         data = call.data("api-key-create.json")
         flags = {name: coerce.boolean(data[name]) for name in API_KEY_FLAGS if name in data}
-        created = call.store.create_api_key(call.inst, description=str(data.get("description", "")),
-                                            **flags)
+        created = call.store.create_api_key(
+            call.inst, description=str(data.get("description", "")), **flags
+        )
         return json_response(api_key_json(call.base, created), status=201)
 
-    return call.dispatch({
-        "GET": lambda: listing(call, call.store.api_keys(call.inst),
-                               lambda k: api_key_json(call.base, k)),
-        "POST": create,
-    }, {"POST": "api-key-create.json"})
+    return call.dispatch(
+        {
+            "GET": lambda: listing(
+                call, call.store.api_keys(call.inst), lambda k: api_key_json(call.base, k)
+            ),
+            "POST": create,
+        },
+        {"POST": "api-key-create.json"},
+    )
 
 
 @blueprint.route(INSTANCE + "api_keys/<segment:key_id>/", methods=ROUTE_METHODS)
 def api_key_detail(version: str, instance: str, key_id: str) -> Response:
     """GET or DELETE one API key."""
-    call = instance_call(version, instance, ("GET", "DELETE"), "Api Key Instance",
-                         lambda c: c.who.is_admin)
+    call = instance_call(
+        version, instance, ("GET", "DELETE"), "Api Key Instance", lambda c: c.who.is_admin
+    )
     number = parse_id(key_id)
 
     def lookup() -> Any:
@@ -150,15 +162,15 @@ def api_key_detail(version: str, instance: str, key_id: str) -> Response:
         call.store.delete_api_key(call.inst, lookup().id)
         return no_content()
 
-    return call.dispatch({"GET": lambda: json_response(api_key_json(call.base, lookup())),
-                          "DELETE": delete})
+    return call.dispatch(
+        {"GET": lambda: json_response(api_key_json(call.base, lookup())), "DELETE": delete}
+    )
 
 
 @blueprint.route(INSTANCE + "api_keys/<segment:key_id>/reset_key/", methods=ROUTE_METHODS)
 def api_key_reset(version: str, instance: str, key_id: str) -> Response:
     """POST gives an API key a new key string."""
-    call = instance_call(version, instance, ("POST",), "Api Key Reset",
-                         lambda c: c.who.is_admin)
+    call = instance_call(version, instance, ("POST",), "Api Key Reset", lambda c: c.who.is_admin)
     number = parse_id(key_id)
 
     def reset() -> Response:
@@ -185,9 +197,13 @@ def find_user(call: Call, user_id: str) -> User:
 @blueprint.route(INSTANCE + "users/", methods=ROUTE_METHODS)
 def user_list(version: str, instance: str) -> Response:
     """GET the users; POST creates one (admin, ignore_acl or allow_user_create keys)."""
-    call = instance_call(version, instance, ("GET", "POST"), "User List",
-                         lambda c: c.mock.access.create_user(c.who) if c.method == "POST"
-                         else manage(c))
+    call = instance_call(
+        version,
+        instance,
+        ("GET", "POST"),
+        "User List",
+        lambda c: c.mock.access.create_user(c.who) if c.method == "POST" else manage(c),
+    )
 
     def create() -> Response:
         data = call.data("user-create.json")
@@ -197,10 +213,15 @@ def user_list(version: str, instance: str) -> Response:
             raise field_errors({"username": [UNIQUE]}) from None
         return json_response(render_user(call, user), status=201)
 
-    return call.dispatch({
-        "GET": lambda: listing(call, call.store.users(call.inst), lambda u: render_user(call, u)),
-        "POST": create,
-    }, {"POST": "user-create.json"})
+    return call.dispatch(
+        {
+            "GET": lambda: listing(
+                call, call.store.users(call.inst), lambda u: render_user(call, u)
+            ),
+            "POST": create,
+        },
+        {"POST": "user-create.json"},
+    )
 
 
 @blueprint.route(INSTANCE + "users/<segment:user_id>/", methods=ROUTE_METHODS)
@@ -212,8 +233,12 @@ def user_detail(version: str, instance: str, user_id: str) -> Response:
         call.store.delete_user(call.inst, find_user(call, user_id).id)
         return no_content()
 
-    return call.dispatch({"GET": lambda: json_response(render_user(call, find_user(call, user_id))),
-                          "DELETE": delete})
+    return call.dispatch(
+        {
+            "GET": lambda: json_response(render_user(call, find_user(call, user_id))),
+            "DELETE": delete,
+        }
+    )
 
 
 @blueprint.route(INSTANCE + "users/<segment:user_id>/reset_key/", methods=ROUTE_METHODS)
@@ -232,8 +257,9 @@ def user_reset_key(version: str, instance: str, user_id: str) -> Response:
 @blueprint.route(INSTANCE + "user/auth/", methods=ROUTE_METHODS)
 def user_auth(version: str, instance: str) -> Response:
     """POST logs a user in with username and password and returns it with its user key."""
-    call = instance_call(version, instance, ("POST",), "User Auth",
-                         lambda c: c.mock.access.any_key(c.who))
+    call = instance_call(
+        version, instance, ("POST",), "User Auth", lambda c: c.mock.access.any_key(c.who)
+    )
 
     def login() -> Response:
         data = call.data("user-auth.json")
@@ -250,8 +276,13 @@ def user_auth(version: str, instance: str) -> Response:
 @blueprint.route(INSTANCE + "user/", methods=ROUTE_METHODS)
 def user_account(version: str, instance: str) -> Response:
     """GET the user of the user key (with an API key)."""
-    call = instance_call(version, instance, ("GET",), "User Account",
-                         lambda c: c.who.api_key is not None and c.who.user is not None)
+    call = instance_call(
+        version,
+        instance,
+        ("GET",),
+        "User Account",
+        lambda c: c.who.api_key is not None and c.who.user is not None,
+    )
     user = call.who.user
     assert user is not None
     return call.dispatch({"GET": lambda: json_response(render_user(call, user))})
@@ -267,26 +298,37 @@ def find_group(call: Call, group_id: str, message: str = "Not found.") -> Group:
 @blueprint.route(INSTANCE + "groups/", methods=ROUTE_METHODS)
 def group_list(version: str, instance: str) -> Response:
     """GET the groups; POST creates one (admin, ignore_acl or allow_group_create keys)."""
-    call = instance_call(version, instance, ("GET", "POST"), "Group List",
-                         lambda c: c.mock.access.create_group(c.who) if c.method == "POST"
-                         else manage(c))
+    call = instance_call(
+        version,
+        instance,
+        ("GET", "POST"),
+        "Group List",
+        lambda c: c.mock.access.create_group(c.who) if c.method == "POST" else manage(c),
+    )
 
     def create() -> Response:
         data = call.data("group-create.json")
         name = data.get("name")
         try:
-            group = call.store.create_group(call.inst, None if name is None else str(name),
-                                            str(data.get("label", "")),
-                                            str(data.get("description", "")))
+            group = call.store.create_group(
+                call.inst,
+                None if name is None else str(name),
+                str(data.get("label", "")),
+                str(data.get("description", "")),
+            )
         except Conflict:
             raise field_errors({"name": [UNIQUE]}) from None
         return json_response(group_json(call.base, group), status=201)
 
-    return call.dispatch({
-        "GET": lambda: listing(call, call.store.groups(call.inst),
-                               lambda g: group_json(call.base, g)),
-        "POST": create,
-    }, {"POST": "group-create.json"})
+    return call.dispatch(
+        {
+            "GET": lambda: listing(
+                call, call.store.groups(call.inst), lambda g: group_json(call.base, g)
+            ),
+            "POST": create,
+        },
+        {"POST": "group-create.json"},
+    )
 
 
 @blueprint.route(INSTANCE + "groups/<segment:group_id>/", methods=ROUTE_METHODS)
@@ -298,9 +340,12 @@ def group_detail(version: str, instance: str, group_id: str) -> Response:
         call.store.delete_group(call.inst, find_group(call, group_id).id)
         return no_content()
 
-    return call.dispatch({"GET": lambda: json_response(group_json(call.base,
-                                                                  find_group(call, group_id))),
-                          "DELETE": delete})
+    return call.dispatch(
+        {
+            "GET": lambda: json_response(group_json(call.base, find_group(call, group_id))),
+            "DELETE": delete,
+        }
+    )
 
 
 # memberships, from both sides
@@ -314,8 +359,7 @@ def add_membership(call: Call, group: Group, user: User) -> None:
         raise detail(400, "User is already a part of that group.") from None
 
 
-def referenced(call: Call, schema: str, field: str,
-               lookup: Callable[[int], Any]) -> Any:
+def referenced(call: Call, schema: str, field: str, lookup: Callable[[int], Any]) -> Any:
     """The user or group a membership body names by id (400 if there is none)."""
     value = coerce.pk(call.data(schema)[field])
     record = lookup(value) if value is not None else None
@@ -337,21 +381,29 @@ def group_users(version: str, instance: str, group_id: str) -> Response:
         group = find_group(call, group_id, "Group was not found.")
         user = referenced(call, USER_FORM, "user", lambda n: call.store.user(call.inst, n))
         add_membership(call, group, user)
-        body = {"user": render_user(call, user),
-                "links": {"self": f"{call.base}/groups/{group.id}/users/{user.id}/"}}
+        body = {
+            "user": render_user(call, user),
+            "links": {"self": f"{call.base}/groups/{group.id}/users/{user.id}/"},
+        }
         return json_response(body, status=201)
 
     def members() -> Response:
         group = find_group(call, group_id, "Group was not found.")
-        return listing(call, call.store.members_of(call.inst, group.id), lambda u: {
-            "user": render_user(call, u),
-            "links": {"self": f"{call.base}/groups/{group.id}/users/{u.id}/"}})
+        return listing(
+            call,
+            call.store.members_of(call.inst, group.id),
+            lambda u: {
+                "user": render_user(call, u),
+                "links": {"self": f"{call.base}/groups/{group.id}/users/{u.id}/"},
+            },
+        )
 
     return call.dispatch({"GET": members, "POST": add}, {"POST": USER_FORM})
 
 
-def membership_detail(call: Call, group_id: str, user_id: str,
-                      render: Callable[[Group, User], dict[str, Any]]) -> Response:
+def membership_detail(
+    call: Call, group_id: str, user_id: str, render: Callable[[Group, User], dict[str, Any]]
+) -> Response:
     """GET or DELETE one membership, seen from the group or from the user."""
 
     def pair() -> tuple[Group, User]:
@@ -369,14 +421,21 @@ def membership_detail(call: Call, group_id: str, user_id: str,
     return call.dispatch({"GET": lambda: json_response(render(*pair())), "DELETE": delete})
 
 
-@blueprint.route(INSTANCE + "groups/<segment:group_id>/users/<segment:user_id>/",
-                 methods=ROUTE_METHODS)
+@blueprint.route(
+    INSTANCE + "groups/<segment:group_id>/users/<segment:user_id>/", methods=ROUTE_METHODS
+)
 def group_user(version: str, instance: str, group_id: str, user_id: str) -> Response:
     """GET or DELETE one membership of a group."""
     call = instance_call(version, instance, ("GET", "DELETE"), "Membership Instance", manage)
-    return membership_detail(call, group_id, user_id, lambda group, user: {
-        "user": render_user(call, user),
-        "links": {"self": f"{call.base}/groups/{group.id}/users/{user.id}/"}})
+    return membership_detail(
+        call,
+        group_id,
+        user_id,
+        lambda group, user: {
+            "user": render_user(call, user),
+            "links": {"self": f"{call.base}/groups/{group.id}/users/{user.id}/"},
+        },
+    )
 
 
 @blueprint.route(INSTANCE + "users/<segment:user_id>/groups/", methods=ROUTE_METHODS)
@@ -388,24 +447,38 @@ def user_groups(version: str, instance: str, user_id: str) -> Response:
         user = find_user(call, user_id)
         group = referenced(call, GROUP_FORM, "group", lambda n: call.store.group(call.inst, n))
         add_membership(call, group, user)
-        body = {"group": group_json(call.base, group),
-                "links": {"self": f"{call.base}/users/{user.id}/groups/{group.id}/"}}
+        body = {
+            "group": group_json(call.base, group),
+            "links": {"self": f"{call.base}/users/{user.id}/groups/{group.id}/"},
+        }
         return json_response(body, status=201)
 
     def groups() -> Response:
         user = find_user(call, user_id)
-        return listing(call, call.store.groups_of(call.inst, user.id), lambda g: {
-            "group": group_json(call.base, g),
-            "links": {"self": f"{call.base}/users/{user.id}/groups/{g.id}/"}})
+        return listing(
+            call,
+            call.store.groups_of(call.inst, user.id),
+            lambda g: {
+                "group": group_json(call.base, g),
+                "links": {"self": f"{call.base}/users/{user.id}/groups/{g.id}/"},
+            },
+        )
 
     return call.dispatch({"GET": groups, "POST": add}, {"POST": GROUP_FORM})
 
 
-@blueprint.route(INSTANCE + "users/<segment:user_id>/groups/<segment:group_id>/",
-                 methods=ROUTE_METHODS)
+@blueprint.route(
+    INSTANCE + "users/<segment:user_id>/groups/<segment:group_id>/", methods=ROUTE_METHODS
+)
 def user_group(version: str, instance: str, user_id: str, group_id: str) -> Response:
     """GET or DELETE one membership of a user."""
     call = instance_call(version, instance, ("GET", "DELETE"), "User Group Instance", manage)
-    return membership_detail(call, group_id, user_id, lambda group, user: {
-        "group": group_json(call.base, group),
-        "links": {"self": f"{call.base}/users/{user.id}/groups/{group.id}/"}})
+    return membership_detail(
+        call,
+        group_id,
+        user_id,
+        lambda group, user: {
+            "group": group_json(call.base, group),
+            "links": {"self": f"{call.base}/users/{user.id}/groups/{group.id}/"},
+        },
+    )

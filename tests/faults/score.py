@@ -59,16 +59,22 @@ class FaultScore:
         terminalreporter.section("fault self-test")
         if faults:
             caught = sum(faults.values())
-            write(f"detection score: {caught}/{len(faults)} faults caught on their requirement "
-                  f"({100 * caught / len(faults):.0f} %)")
+            write(
+                f"detection score: {caught}/{len(faults)} faults caught on their requirement "
+                f"({100 * caught / len(faults):.0f} %)"
+            )
             missed = sorted(name for name, ok in faults.items() if not ok)
             if missed:
                 write(f"missed: {', '.join(missed)}")
         if clean:
             passed = sorted(name for name, ok in clean.items() if ok)
             failed = sorted(name for name, ok in clean.items() if not ok)
-            write(f"runs without faults: {len(passed)} passed ({', '.join(passed) or '-'}), "
-                  f"{len(failed)} failed ({', '.join(failed) or '-'})")
+            write(
+                f"runs without faults: {len(passed)} passed ({', '.join(passed) or '-'}), "
+                f"{len(failed)} failed ({', '.join(failed) or '-'})"
+            )
         if tally.start is not None and tally.stop is not None:
-            write(f"self-test wall time: {tally.stop - tally.start:.0f} s "
-                  "(first run started to last run ended)")
+            write(
+                f"self-test wall time: {tally.stop - tally.start:.0f} s "
+                "(first run started to last run ended)"
+            )

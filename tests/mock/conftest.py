@@ -41,8 +41,14 @@ class Mock:
     def base(self) -> str:
         return f"/v1.1/instances/{self.instance}"
 
-    def call(self, method: str, path: str, key: str | None = None, user_key: str | None = None,
-             **kwargs: Any) -> TestResponse:
+    def call(
+        self,
+        method: str,
+        path: str,
+        key: str | None = None,
+        user_key: str | None = None,
+        **kwargs: Any,
+    ) -> TestResponse:
         """A request with a key (the account key by default) and an optional user key."""
         headers = dict(kwargs.pop("headers", {}))
         if key != "":
@@ -52,8 +58,9 @@ class Mock:
         url = path if path.startswith("/") else f"{self.base}/{path}"
         return self.client.open(url, method=method, headers=headers, **kwargs)
 
-    def created(self, path: str, body: dict[str, Any], key: str | None = None,
-                user_key: str | None = None) -> dict[str, Any]:
+    def created(
+        self, path: str, body: dict[str, Any], key: str | None = None, user_key: str | None = None
+    ) -> dict[str, Any]:
         response = self.call("POST", path, key, user_key, json=body)
         assert response.status_code == 201, (path, response.status_code, response.get_json())
         return response.get_json()
@@ -65,8 +72,14 @@ class Mock:
     def channel(self, name: str, **fields: Any) -> str:
         return self.created("channels/", {"name": name, "custom_publish": True, **fields})["name"]
 
-    def publish(self, channel: str, payload: dict[str, Any], room: str | None = None,
-                key: str | None = None, user_key: str | None = None) -> dict[str, Any]:
+    def publish(
+        self,
+        channel: str,
+        payload: dict[str, Any],
+        room: str | None = None,
+        key: str | None = None,
+        user_key: str | None = None,
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {"payload": payload}
         if room is not None:
             body["room"] = room

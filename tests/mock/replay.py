@@ -36,12 +36,30 @@ KEY = re.compile(r"[0-9a-f]{40}")
 REPEATED = re.compile(r"<'(.)' repeated (\d+) times>")
 RAW_BODY = re.compile(r"<(\d+) bytes raw>")
 API_KEY_LINK = re.compile(r"/api_keys/(\d+)/")
-COMPARED_HEADERS = ("Content-Type", "Allow", "Vary", "Cache-Control", "X-Last-Id",
-                    "Retry-After", "Access-Control-Allow-Origin", "Access-Control-Allow-Methods",
-                    "Access-Control-Max-Age")
-SENT_HEADERS = ("X-API-KEY", "X-USER-KEY", "Authorization", "Content-Type", "Origin",
-                "Access-Control-Request-Method", "Access-Control-Request-Headers",
-                "Upgrade", "Connection", "Sec-WebSocket-Key", "Sec-WebSocket-Version")
+COMPARED_HEADERS = (
+    "Content-Type",
+    "Allow",
+    "Vary",
+    "Cache-Control",
+    "X-Last-Id",
+    "Retry-After",
+    "Access-Control-Allow-Origin",
+    "Access-Control-Allow-Methods",
+    "Access-Control-Max-Age",
+)
+SENT_HEADERS = (
+    "X-API-KEY",
+    "X-USER-KEY",
+    "Authorization",
+    "Content-Type",
+    "Origin",
+    "Access-Control-Request-Method",
+    "Access-Control-Request-Headers",
+    "Upgrade",
+    "Connection",
+    "Sec-WebSocket-Key",
+    "Sec-WebSocket-Version",
+)
 KEY_HEADERS = ("X-API-KEY", "X-USER-KEY")
 KEY_PARAMS = ("api_key", "user_key", "apikey", "userkey")
 PARK_TIMEOUT = 5.0
@@ -71,15 +89,19 @@ class Exchange:
     @property
     def woken_poll(self) -> bool:
         """A long poll that waited and was answered by a message published meanwhile."""
-        return ("/poll/" in self.path and self.elapsed > 0.5 and not self.websocket
-                and (self.response["headers"].get("X-Last-Id") is not None
-                     or "~1 s" in self.note))
+        return (
+            "/poll/" in self.path
+            and self.elapsed > 0.5
+            and not self.websocket
+            and (self.response["headers"].get("X-Last-Id") is not None or "~1 s" in self.note)
+        )
 
     @property
     def is_write(self) -> bool:
         """A request that creates a message (publish, data-object write)."""
         return self.method in ("POST", "PATCH", "DELETE") and (
-            self.path.endswith("/publish/") or "/objects/" in self.path)
+            self.path.endswith("/publish/") or "/objects/" in self.path
+        )
 
 
 @dataclass
@@ -98,9 +120,16 @@ def load_runs() -> dict[int, Run]:
         document = json.loads((CAPTURES / name).read_text(encoding="utf-8"))
         for run in document["runs"]:
             exchanges = [
-                Exchange(run["run"], index, capture["name"], capture["request"],
-                         capture["response"], capture.get("elapsed_s") or 0.0,
-                         capture.get("note", ""), capture.get("transport") == "websocket")
+                Exchange(
+                    run["run"],
+                    index,
+                    capture["name"],
+                    capture["request"],
+                    capture["response"],
+                    capture.get("elapsed_s") or 0.0,
+                    capture.get("note", ""),
+                    capture.get("transport") == "websocket",
+                )
                 for index, capture in enumerate(run["captures"])
             ]
             runs[run["run"]] = Run(run["run"], run["description"], exchanges)
@@ -156,8 +185,9 @@ class Replayer:
     """Replays the exchanges of one run against a fresh app."""
 
     def __init__(self, compat: str) -> None:
-        self.config = MockConfig(account_key=ACCOUNT_KEY, poll_timeout=REPLAY_POLL_TIMEOUT,
-                                 compat=compat)
+        self.config = MockConfig(
+            account_key=ACCOUNT_KEY, poll_timeout=REPLAY_POLL_TIMEOUT, compat=compat
+        )
         self.app = create_app(self.config)
         self.store = self.app.extensions["channels_mock"].store
         self.keys: dict[str, str] = {}
@@ -177,13 +207,16 @@ class Replayer:
     def _key(self, value: str) -> str:
         return self.keys.get(value, value)
 
-    def send(self, exchange: Exchange, path: str | None = None,
-             client: FlaskClient | None = None) -> TestResponse:
+    def send(
+        self, exchange: Exchange, path: str | None = None, client: FlaskClient | None = None
+    ) -> TestResponse:
         """Send the captured request, its keys mapped to the mock's."""
         request = exchange.request
         parts = urlsplit(path or request["path"])
-        params = [(k, self._key(v) if k in KEY_PARAMS else v)
-                  for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+        params = [
+            (k, self._key(v) if k in KEY_PARAMS else v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        ]
         url = parts.path + ("?" + urlencode(params) if params else "")
         headers: dict[str, str] = {}
         for name, value in request["headers"].items():
@@ -203,8 +236,9 @@ class Replayer:
         elif body is not None:
             data = json.dumps(expand(body)).encode()
         content_type = headers.pop("Content-Type", None)
-        return (client or self.client()).open(url, method=request["method"], headers=headers,
-                                              data=data, content_type=content_type)
+        return (client or self.client()).open(
+            url, method=request["method"], headers=headers, data=data, content_type=content_type
+        )
 
     def publish_filler(self, exchange: Exchange, body: dict[str, Any]) -> TestResponse:
         """An unrecorded publish of the capture, to the same channel as ``exchange``."""
@@ -235,16 +269,18 @@ class Replayer:
             body = text
         if isinstance(body, dict | list) and 200 <= response.status_code < 300:
             self.learn(exchange, body)
-        headers = {name: response.headers[name] for name in COMPARED_HEADERS
-                   if name in response.headers}
+        headers = {
+            name: response.headers[name] for name in COMPARED_HEADERS if name in response.headers
+        }
         result = Outcome(exchange, response.status_code, body, headers)
         captured = exchange.response
         if response.status_code != captured["status"]:
             result.differences.append(f"status {response.status_code} != {captured['status']}")
         expected = shorten(self.expected_body(exchange))
         if shorten(body) != expected:
-            result.differences.append(f"body {json.dumps(shorten(body))[:400]} != "
-                                      f"{json.dumps(expected)[:400]}")
+            result.differences.append(
+                f"body {json.dumps(shorten(body))[:400]} != {json.dumps(expected)[:400]}"
+            )
         for name in COMPARED_HEADERS:
             want = captured["headers"].get(name)
             got = headers.get(name)
@@ -265,8 +301,12 @@ class Replayer:
         threads = [threading.Thread(target=poll, args=(e,)) for e in exchanges]
         for thread in threads:
             thread.start()
-        wait_until(lambda: self.store.subscription_count() >= before + len(exchanges)
-                   or len(answers) == len(exchanges))
+        wait_until(
+            lambda: (
+                self.store.subscription_count() >= before + len(exchanges)
+                or len(answers) == len(exchanges)
+            )
+        )
         outcomes = [self.outcome(w, self.send(w)) for w in writes]
         for thread in threads:
             thread.join(PARK_TIMEOUT)
@@ -310,6 +350,6 @@ def _map_ids(value: Any, api_key_ids: dict[int, int], admin_ids: dict[int, int])
         return [_map_ids(v, api_key_ids, admin_ids) for v in value]
     if isinstance(value, str):
         return API_KEY_LINK.sub(
-            lambda m: f"/api_keys/{api_key_ids.get(int(m.group(1)), int(m.group(1)))}/", value)
+            lambda m: f"/api_keys/{api_key_ids.get(int(m.group(1)), int(m.group(1)))}/", value
+        )
     return value
-

@@ -20,27 +20,32 @@ from tests.mock.replay import Exchange, Outcome, Replayer, Run, load_runs
 RUNS = load_runs()
 SKIPPED_RUNS = {
     6: "throttling run: its exchanges are single requests out of concurrent bursts inside one "
-       "wall-clock second against a 60/s plan; throttling is off by default and is checked by "
-       "test_throttle.py instead",
+    "wall-clock second against a 60/s plan; throttling is off by default and is checked by "
+    "test_throttle.py instead",
 }
 REPLAYED_RUNS = sorted(set(RUNS) - set(SKIPPED_RUNS))
 NOT_SENT = {
     "register_admin": "account registration is optional and not served: the mock's admin is "
-                      "the CLI account key (the captured admin's key and id are mapped to it)",
+    "the CLI account key (the captured admin's key and id are mapped to it)",
 }
-WEBSOCKET_SESSION = ("WebSocket sessions (101) need a real socket: test_websocket.py checks "
-                     "them against the served mock; their HTTP refusals are replayed here")
+WEBSOCKET_SESSION = (
+    "WebSocket sessions (101) need a real socket: test_websocket.py checks "
+    "them against the served mock; their HTTP refusals are replayed here"
+)
 FILLERS = {
     # The capture recorded only the first and the last of these publishes (see its notes).
     (4, "publish_bulk_100"): 99,
     (7, "publish_many_104"): 103,
 }
-V1_1 = "the mock serves /v1/ and /v1.1/ only (/v2/ is an ACL-based API outside the reference); " \
-       "the publish is replayed under /v1.1/ to keep the ids in step"
+V1_1 = (
+    "the mock serves /v1/ and /v1.1/ only (/v2/ is an ACL-based API outside the reference); "
+    "the publish is replayed under /v1.1/ to keep the ids in step"
+)
 EMPTY_IS_ABSENT = "core: empty query parameters count as absent (issue #3), ?room= on history too"
 OPTIONS_ACTIONS = "OPTIONS describes actions from the request schemas, not DRF field metadata"
-Q_ANON_READ = "PERM-016 core: an anonymous-read key reads only channels with " \
-              "other_permissions >= subscribe"
+Q_ANON_READ = (
+    "PERM-016 core: an anonymous-read key reads only channels with other_permissions >= subscribe"
+)
 Q_ROOM_CASE = "ROOM-005 core: rooms fold to lowercase everywhere, so 'Lobby' wakes 'lobby'"
 DEFAULT_ROOM = "core: a room on a default channel is ignored, as publish and poll ignore it"
 SCOPED_DETAIL = "HIST-014 core: history detail is scoped to the channel"
@@ -65,8 +70,11 @@ def listing(non_empty: bool) -> Callable[[Outcome], bool]:
 
 def metadata_named(outcome: Outcome) -> bool:
     expected = outcome.exchange.response["body"]
-    return (outcome.status == 200 and outcome.body["name"] == expected["name"]
-            and set(outcome.body.get("actions", {})) == set(expected.get("actions", {})))
+    return (
+        outcome.status == 200
+        and outcome.body["name"] == expected["name"]
+        and set(outcome.body.get("actions", {})) == set(expected.get("actions", {}))
+    )
 
 
 def woken(outcome: Outcome) -> bool:
@@ -104,13 +112,19 @@ DEVIATIONS = {"platform": PLATFORM_DEVIATIONS, "core": CORE_DEVIATIONS}
 def trigger_of(run: Run, poll: Exchange) -> Exchange:
     """The write that answered a woken poll: the one its note names, else the publish that
     created the message it got."""
-    named = [e for e in run.exchanges
-             if e is not poll and re.search(rf"\b{re.escape(e.name)}\b", poll.note)]
+    named = [
+        e
+        for e in run.exchanges
+        if e is not poll and re.search(rf"\b{re.escape(e.name)}\b", poll.note)
+    ]
     if named:
         return max(named, key=lambda e: len(e.name))
     last_id = int(poll.response["headers"]["X-Last-Id"])
-    return next(e for e in run.exchanges if e.is_write
-                and e.response["status"] == 201 and e.response["body"].get("id") == last_id)
+    return next(
+        e
+        for e in run.exchanges
+        if e.is_write and e.response["status"] == 201 and e.response["body"].get("id") == last_id
+    )
 
 
 def channel_and_room(exchange: Exchange) -> tuple[str, str | None]:
@@ -138,10 +152,13 @@ def plan(run: Run) -> list[tuple[list[Exchange], list[Exchange]]]:
         trigger = trigger_of(run, poll)
         start = trigger.index
         if trigger.index < poll.index:
-            while (start > 0 and run.exchanges[start - 1].is_write
-                   and not could_wake(run.exchanges[start - 1], poll)):
+            while (
+                start > 0
+                and run.exchanges[start - 1].is_write
+                and not could_wake(run.exchanges[start - 1], poll)
+            ):
                 start -= 1
-        polls, writes = groups.setdefault(start, ([], run.exchanges[start:trigger.index + 1]))
+        polls, writes = groups.setdefault(start, ([], run.exchanges[start : trigger.index + 1]))
         polls.append(poll)
         grouped.update([poll.index, *(w.index for w in writes)])
     steps: list[tuple[list[Exchange], list[Exchange]]] = []
@@ -197,11 +214,15 @@ def failures(report: Report, run: Run, compat: str) -> list[str]:
         deviation = deviations.get((run.number, exchange.name))
         if deviation is not None:
             if not deviation.expect(outcome):
-                found.append(f"{exchange.name}: listed deviation not met ({deviation.reason}): "
-                             f"{outcome.status} {str(outcome.body)[:300]}")
+                found.append(
+                    f"{exchange.name}: listed deviation not met ({deviation.reason}): "
+                    f"{outcome.status} {str(outcome.body)[:300]}"
+                )
         elif outcome.differences:
-            found.append(f"{exchange.name} ({exchange.method} {exchange.path}): "
-                         + "; ".join(outcome.differences))
+            found.append(
+                f"{exchange.name} ({exchange.method} {exchange.path}): "
+                + "; ".join(outcome.differences)
+            )
     return found
 
 
@@ -224,8 +245,12 @@ def test_deviation_lists_name_real_exchanges() -> None:
 
 def test_most_exchanges_are_replayed() -> None:
     total = sum(len(RUNS[n].exchanges) for n in REPLAYED_RUNS)
-    websocket = sum(1 for n in REPLAYED_RUNS for e in RUNS[n].exchanges
-                    if e.websocket and e.response["status"] == 101)
+    websocket = sum(
+        1
+        for n in REPLAYED_RUNS
+        for e in RUNS[n].exchanges
+        if e.websocket and e.response["status"] == 101
+    )
     registered = sum(1 for n in REPLAYED_RUNS for e in RUNS[n].exchanges if e.name in NOT_SENT)
     compared = total - websocket - registered - len(PLATFORM_DEVIATIONS)
     assert compared / sum(len(r.exchanges) for r in RUNS.values()) > 0.75

@@ -32,38 +32,43 @@ class World:
 def world(request: pytest.FixtureRequest, make_mock: Callable[..., Mock]) -> World:
     mock = make_mock(compat=request.param)
     user = mock.user()
-    return World(mock, mock.api_key()["api_key"],
-                 mock.api_key(allow_anonymous_read=True)["api_key"], user["user_key"],
-                 mock.channel("subscribed", other_permissions="subscribe"),
-                 mock.channel("private"))
+    return World(
+        mock,
+        mock.api_key()["api_key"],
+        mock.api_key(allow_anonymous_read=True)["api_key"],
+        user["user_key"],
+        mock.channel("subscribed", other_permissions="subscribe"),
+        mock.channel("private"),
+    )
 
 
 def expect(world: World, core: int, platform: int, status: int) -> None:
-    wanted = core if world.mock.app.extensions["channels_mock"].config.compat == CORE \
-        else platform
+    wanted = core if world.mock.app.extensions["channels_mock"].config.compat == CORE else platform
     assert status == wanted
 
 
 def test_user_creates_channel_only_on_the_platform(world: World) -> None:
-    response = world.mock.call("POST", "channels/", world.plain, world.user_key,
-                               json={"name": "by-user"})
+    response = world.mock.call(
+        "POST", "channels/", world.plain, world.user_key, json={"name": "by-user"}
+    )
     expect(world, 403, 201, response.status_code)
 
 
 @pytest.mark.parametrize("method,status", [("PATCH", 200), ("PUT", 200), ("DELETE", 204)])
-def test_subscriber_updates_and_deletes_only_on_the_platform(world: World, method: str,
-                                                             status: int) -> None:
+def test_subscriber_updates_and_deletes_only_on_the_platform(
+    world: World, method: str, status: int
+) -> None:
     body: dict[str, Any] = {"json": {"description": "x"}} if method != "DELETE" else {}
-    response = world.mock.call(method, f"channels/{world.channel}/", world.plain,
-                               world.user_key, **body)
+    response = world.mock.call(
+        method, f"channels/{world.channel}/", world.plain, world.user_key, **body
+    )
     expect(world, 403, status, response.status_code)
     after = world.mock.call("GET", f"channels/{world.channel}/")
     expect(world, 200, 404 if method == "DELETE" else 200, after.status_code)
 
 
 @pytest.mark.parametrize("path", ["", "poll/?last_id=0", "history/"])
-def test_anonymous_read_of_a_private_channel_only_on_the_platform(world: World,
-                                                                  path: str) -> None:
+def test_anonymous_read_of_a_private_channel_only_on_the_platform(world: World, path: str) -> None:
     world.mock.publish(world.private, {"secret": 1})
     response = world.mock.call("GET", f"channels/{world.private}/{path}", world.anonymous)
     expect(world, 403, 200, response.status_code)
@@ -72,8 +77,7 @@ def test_anonymous_read_of_a_private_channel_only_on_the_platform(world: World,
 
 
 def test_anonymous_reader_with_user_follows_its_level_in_core(world: World) -> None:
-    response = world.mock.call("GET", f"channels/{world.private}/", world.anonymous,
-                               world.user_key)
+    response = world.mock.call("GET", f"channels/{world.private}/", world.anonymous, world.user_key)
     expect(world, 403, 200, response.status_code)
 
 

@@ -34,8 +34,10 @@ def test_concurrent_publishers_get_unique_increasing_ids(mock: Mock) -> None:
 
     def publisher(number: int) -> Callable[[], None]:
         def publish() -> None:
-            seen[number] = [mock.publish(channel, {"p": number, "i": i})["id"]
-                            for i in range(PER_PUBLISHER)]
+            seen[number] = [
+                mock.publish(channel, {"p": number, "i": i})["id"] for i in range(PER_PUBLISHER)
+            ]
+
         return publish
 
     run_threads([publisher(n) for n in range(PUBLISHERS)])
@@ -75,6 +77,7 @@ def test_ids_are_shared_by_every_channel_and_room_of_an_instance(mock: Mock) -> 
     def publisher(target: str, room: str | None) -> Callable[[], None]:
         def publish() -> None:
             ids.extend(mock.publish(target, {"x": 1}, room=room)["id"] for _ in range(30))
+
         return publish
 
     run_threads([publisher(rooms, "a"), publisher(rooms, "b"), publisher(plain, None)])
@@ -88,8 +91,14 @@ def test_one_publish_wakes_every_parked_poller_and_no_other_room(mock: Mock) -> 
     def poller(room: str) -> Callable[[], None]:
         def poll() -> None:
             response = mock.call("GET", f"channels/{channel}/poll/?room={room}")
-            answers[room].append((response.status_code, response.get_json(silent=True),
-                                  response.headers.get("X-Last-Id")))
+            answers[room].append(
+                (
+                    response.status_code,
+                    response.get_json(silent=True),
+                    response.headers.get("X-Last-Id"),
+                )
+            )
+
         return poll
 
     targets = [poller("lobby")] * POLLERS + [poller("other")] * 5

@@ -17,7 +17,8 @@ def history_ids(mock: Mock, channel: str, query: str = "") -> list[int]:
 
 
 def test_history_keeps_the_newest_messages_per_channel_and_room(
-        make_mock: Callable[..., Mock]) -> None:
+    make_mock: Callable[..., Mock],
+) -> None:
     mock = make_mock(history_limit=LIMIT)
     channel = mock.channel("capped", type="separate_rooms")
     ids = [mock.publish(channel, {"i": i}, room="a")["id"] for i in range(LIMIT + 3)]
@@ -56,8 +57,9 @@ class FakeClock:
         return self.now
 
 
-def throttled_mock(make_mock: Callable[..., Mock], rate: int, poll_rate: int) -> tuple[Mock,
-                                                                                       FakeClock]:
+def throttled_mock(
+    make_mock: Callable[..., Mock], rate: int, poll_rate: int
+) -> tuple[Mock, FakeClock]:
     mock = make_mock(throttle=rate, poll_throttle=poll_rate)
     clock = FakeClock()
     mock.app.extensions["channels_mock"].throttle.clock = clock
@@ -65,7 +67,8 @@ def throttled_mock(make_mock: Callable[..., Mock], rate: int, poll_rate: int) ->
 
 
 def test_requests_over_the_instance_limit_get_429_until_the_next_second(
-        make_mock: Callable[..., Mock]) -> None:
+    make_mock: Callable[..., Mock],
+) -> None:
     mock, clock = throttled_mock(make_mock, rate=3, poll_rate=6)
     channel = mock.channel("thr")
     statuses = [mock.call("GET", f"channels/{channel}/history/").status_code for _ in range(4)]
@@ -73,21 +76,20 @@ def test_requests_over_the_instance_limit_get_429_until_the_next_second(
     refused = mock.call("POST", f"channels/{channel}/publish/", json={"payload": {}})
     assert refused.status_code == 429
     assert refused.get_json() == {
-        "detail": "Request was throttled. Expected available in 1 second."}
+        "detail": "Request was throttled. Expected available in 1 second."
+    }
     assert refused.headers["Retry-After"] == "1"
     clock.now += 1
     assert mock.call("GET", f"channels/{channel}/history/").status_code == 200
 
 
-def test_polls_share_the_bucket_but_have_their_own_limit(
-        make_mock: Callable[..., Mock]) -> None:
+def test_polls_share_the_bucket_but_have_their_own_limit(make_mock: Callable[..., Mock]) -> None:
     mock, _ = throttled_mock(make_mock, rate=3, poll_rate=6)
     channel = mock.channel("thr")
     mock.publish(channel, {"n": 1})
     mock.publish(channel, {"n": 2})
     assert mock.call("GET", f"channels/{channel}/history/").status_code == 429
-    polls = [mock.call("GET", f"channels/{channel}/poll/?last_id=0").status_code
-             for _ in range(4)]
+    polls = [mock.call("GET", f"channels/{channel}/poll/?last_id=0").status_code for _ in range(4)]
     assert polls == [200, 200, 200, 429]
 
 

@@ -20,33 +20,123 @@ from tests.mock.conftest import ACCOUNT_KEY, Mock
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "PROPFIND"]
 RAW_BODIES: list[bytes] = [
-    b"", b"{not json", b"[1, 2", b'{"a":', b"\xff\xfe\x00", b"null", b"[]", b"1", b'"text"',
-    b"true", b"NaN", b"1e999", b'{"payload": -1e999}', b'{"x": ' + b"9" * 5000 + b"}",
-    b"[" * 5000 + b"]" * 5000, b"[" * 200 + b"]" * 200, b'{"s": "\\ud800"}',
-    '{"s": "żółw 🐢 \\u0000"}'.encode(), b'{"payload": "{\\"a\\": [1, {\\"b\\": null}]}"}',
-    b"\x00" * 64, b'{"payload": {}, "room": "' + b"r" * 5000 + b'"}',
+    b"",
+    b"{not json",
+    b"[1, 2",
+    b'{"a":',
+    b"\xff\xfe\x00",
+    b"null",
+    b"[]",
+    b"1",
+    b'"text"',
+    b"true",
+    b"NaN",
+    b"1e999",
+    b'{"payload": -1e999}',
+    b'{"x": ' + b"9" * 5000 + b"}",
+    b"[" * 5000 + b"]" * 5000,
+    b"[" * 200 + b"]" * 200,
+    b'{"s": "\\ud800"}',
+    '{"s": "żółw 🐢 \\u0000"}'.encode(),
+    b'{"payload": "{\\"a\\": [1, {\\"b\\": null}]}"}',
+    b"\x00" * 64,
+    b'{"payload": {}, "room": "' + b"r" * 5000 + b'"}',
     json.dumps({"payload": '{"a": ' * 3000 + "1" + "}" * 3000}).encode(),
 ]
-CONTENT_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded",
-                 "multipart/form-data", "multipart/form-data; boundary=x", "",
-                 "application/xml", "application/json; charset=latin-1", "\u00e9/\u00e9"]
-FIELDS = ["name", "description", "type", "group", "group_permissions", "other_permissions",
-          "custom_publish", "payload", "room", "username", "password", "label", "user",
-          "schema", "channel", "channel_room", "ignore_acl", "title", "metadata", "_api_key",
-          "_user_key", "owner_permissions"]
-BAD_VALUES: list[Any] = [None, True, False, 1.5, -1, 0, 10**30, "", " ", "x" * 300, [],
-                         [None], {}, {"a": {"b": []}}, "ąę", "\u0000", "1e999", "-0"]
-QUERIES = ["last_id=abc", "last_id=1e5", "last_id=" + "9" * 40, "last_id=-1", "last_id=1.5",
-           "last_id=%00", "room=" + "x" * 300, "room=%00", "room=%C4%85", "room=%20",
-           "page_size=-1", "page_size=abc", "page_size=" + "9" * 40, "direction=2",
-           "direction=x", "last_pk=x", "last_pk=" + "9" * 5000, "ordering=%FF", "fields=,,",
-           "excluded_fields=%00", "transport=websocket", "api_key=", "user_key=zz",
-           "last_id=1&last_id=x", "name__startswith=%00"]
+CONTENT_TYPES = [
+    "application/json",
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+    "multipart/form-data; boundary=x",
+    "",
+    "application/xml",
+    "application/json; charset=latin-1",
+    "\u00e9/\u00e9",
+]
+FIELDS = [
+    "name",
+    "description",
+    "type",
+    "group",
+    "group_permissions",
+    "other_permissions",
+    "custom_publish",
+    "payload",
+    "room",
+    "username",
+    "password",
+    "label",
+    "user",
+    "schema",
+    "channel",
+    "channel_room",
+    "ignore_acl",
+    "title",
+    "metadata",
+    "_api_key",
+    "_user_key",
+    "owner_permissions",
+]
+BAD_VALUES: list[Any] = [
+    None,
+    True,
+    False,
+    1.5,
+    -1,
+    0,
+    10**30,
+    "",
+    " ",
+    "x" * 300,
+    [],
+    [None],
+    {},
+    {"a": {"b": []}},
+    "ąę",
+    "\u0000",
+    "1e999",
+    "-0",
+]
+QUERIES = [
+    "last_id=abc",
+    "last_id=1e5",
+    "last_id=" + "9" * 40,
+    "last_id=-1",
+    "last_id=1.5",
+    "last_id=%00",
+    "room=" + "x" * 300,
+    "room=%00",
+    "room=%C4%85",
+    "room=%20",
+    "page_size=-1",
+    "page_size=abc",
+    "page_size=" + "9" * 40,
+    "direction=2",
+    "direction=x",
+    "last_pk=x",
+    "last_pk=" + "9" * 5000,
+    "ordering=%FF",
+    "fields=,,",
+    "excluded_fields=%00",
+    "transport=websocket",
+    "api_key=",
+    "user_key=zz",
+    "last_id=1&last_id=x",
+    "name__startswith=%00",
+]
 HEADERS: list[dict[str, str]] = [
-    {}, {"X-API-KEY": ""}, {"X-API-KEY": "z" * 40}, {"X-API-KEY": "f" * 40},
-    {"X-API-KEY": "e" * 40}, {"X-API-KEY": "ą" * 40}, {"Authorization": "token"},
-    {"Authorization": "token a b"}, {"Authorization": "Bearer " + ACCOUNT_KEY},
-    {"X-API-KEY": ACCOUNT_KEY, "X-USER-KEY": "x"}, {"Origin": "null"},
+    {},
+    {"X-API-KEY": ""},
+    {"X-API-KEY": "z" * 40},
+    {"X-API-KEY": "f" * 40},
+    {"X-API-KEY": "e" * 40},
+    {"X-API-KEY": "ą" * 40},
+    {"Authorization": "token"},
+    {"Authorization": "token a b"},
+    {"Authorization": "Bearer " + ACCOUNT_KEY},
+    {"X-API-KEY": ACCOUNT_KEY, "X-USER-KEY": "x"},
+    {"Origin": "null"},
     {"Origin": "http://x", "Access-Control-Request-Method": "PUT"},
     {"Content-Length": "99999999"},
 ]
@@ -63,27 +153,61 @@ def target() -> tuple[Mock, list[str]]:
     group = mock.group()
     mock.join(group, user)
     key = mock.api_key(ignore_acl=True)
-    mock.created("classes/", {"name": "items", "schema": [{"name": "title", "type": "string"},
-                                                         {"name": "n", "type": "integer"}]})
+    mock.created(
+        "classes/",
+        {
+            "name": "items",
+            "schema": [{"name": "title", "type": "string"}, {"name": "n", "type": "integer"}],
+        },
+    )
     item = mock.created("classes/items/objects/", {"title": "a", "channel": "chat"})
     base = mock.base
     paths = [
-        "/", "/v1.1/", "/v1.1/instances/", f"{base}/", f"{base}/channels/",
-        f"{base}/channels/chat/", f"{base}/channels/CHAT/", f"{base}/channels/a.b/",
-        f"{base}/channels/chat/publish/", f"{base}/channels/rooms/publish/",
-        f"{base}/channels/chat/poll/", f"{base}/channels/rooms/poll/",
-        f"{base}/channels/chat/history/", f"{base}/channels/rooms/history/",
-        f"{base}/channels/chat/history/{message['id']}/", f"{base}/channels/chat/history/x/",
-        f"{base}/channels/nope/history/", f"{base}/api_keys/", f"{base}/api_keys/{key['id']}/",
-        f"{base}/api_keys/{key['id']}/reset_key/", f"{base}/users/", f"{base}/users/{user['id']}/",
-        f"{base}/users/{user['id']}/groups/", f"{base}/users/{user['id']}/groups/{group['id']}/",
-        f"{base}/users/{user['id']}/reset_key/", f"{base}/groups/", f"{base}/groups/{group['id']}/",
-        f"{base}/groups/{group['id']}/users/", f"{base}/groups/{group['id']}/users/{user['id']}/",
-        f"{base}/user/", f"{base}/user/auth/", f"{base}/classes/", f"{base}/classes/items/",
-        f"{base}/classes/items/objects/", f"{base}/classes/items/objects/{item['id']}/",
-        f"{base}/classes/nope/objects/", "/v1/instances/Nope-Name!/channels/", "/v2/instances/",
-        "/__mock__/reset", "/__mock__/stats", "/openapi.yaml", "/docs", "/v1.1/instances//",
-        f"{base}/channels/%00/", f"{base}/channels/{'x' * 3000}/",
+        "/",
+        "/v1.1/",
+        "/v1.1/instances/",
+        f"{base}/",
+        f"{base}/channels/",
+        f"{base}/channels/chat/",
+        f"{base}/channels/CHAT/",
+        f"{base}/channels/a.b/",
+        f"{base}/channels/chat/publish/",
+        f"{base}/channels/rooms/publish/",
+        f"{base}/channels/chat/poll/",
+        f"{base}/channels/rooms/poll/",
+        f"{base}/channels/chat/history/",
+        f"{base}/channels/rooms/history/",
+        f"{base}/channels/chat/history/{message['id']}/",
+        f"{base}/channels/chat/history/x/",
+        f"{base}/channels/nope/history/",
+        f"{base}/api_keys/",
+        f"{base}/api_keys/{key['id']}/",
+        f"{base}/api_keys/{key['id']}/reset_key/",
+        f"{base}/users/",
+        f"{base}/users/{user['id']}/",
+        f"{base}/users/{user['id']}/groups/",
+        f"{base}/users/{user['id']}/groups/{group['id']}/",
+        f"{base}/users/{user['id']}/reset_key/",
+        f"{base}/groups/",
+        f"{base}/groups/{group['id']}/",
+        f"{base}/groups/{group['id']}/users/",
+        f"{base}/groups/{group['id']}/users/{user['id']}/",
+        f"{base}/user/",
+        f"{base}/user/auth/",
+        f"{base}/classes/",
+        f"{base}/classes/items/",
+        f"{base}/classes/items/objects/",
+        f"{base}/classes/items/objects/{item['id']}/",
+        f"{base}/classes/nope/objects/",
+        "/v1/instances/Nope-Name!/channels/",
+        "/v2/instances/",
+        "/__mock__/reset",
+        "/__mock__/stats",
+        "/openapi.yaml",
+        "/docs",
+        "/v1.1/instances//",
+        f"{base}/channels/%00/",
+        f"{base}/channels/{'x' * 3000}/",
     ]
     return mock, paths
 
@@ -110,7 +234,8 @@ def requests_for(paths: list[str]) -> Iterator[tuple[str, str, dict[str, Any]]]:
         yield "POST", path, {"data": b"payload=%7B%7D&room=", "content_type": content_type}
     writes = [p for p in paths if "/instances/" in p and not p.endswith(("poll/", "history/"))]
     for path, method, field, value in itertools.product(
-            writes, ("POST", "PATCH"), FIELDS, BAD_VALUES):
+        writes, ("POST", "PATCH"), FIELDS, BAD_VALUES
+    ):
         yield method, path, {"json": {field: value}}
     for path, query in itertools.product(paths, QUERIES):
         yield "GET", f"{path}?{query}", {}
@@ -141,10 +266,14 @@ def test_the_corpus_reaches_the_handlers(target: tuple[Mock, list[str]]) -> None
     mock, _ = target
     response = mock.call("POST", "channels/", json={"name": None, "type": []})
     assert response.status_code == 400
-    assert response.get_json() == {"name": ["This field may not be null."],
-                                   "type": ['"[]" is not a valid choice.']}
-    deep = mock.call("POST", "channels/chat/publish/", data=b"[" * 5000 + b"]" * 5000,
-                     content_type="application/json")
+    assert response.get_json() == {
+        "name": ["This field may not be null."],
+        "type": ['"[]" is not a valid choice.'],
+    }
+    deep = mock.call(
+        "POST",
+        "channels/chat/publish/",
+        data=b"[" * 5000 + b"]" * 5000,
+        content_type="application/json",
+    )
     assert deep.status_code == 400 and deep.get_json()["detail"].startswith("JSON parse error")
-
-

@@ -25,18 +25,28 @@ JS_SDK = os.environ.get("CHANNELS_MOCK_JS_SDK")
 @pytest.mark.skipif(not PY_SDK, reason="CHANNELS_MOCK_PY_SDK is not set")
 def test_python_sdk_works_unchanged() -> None:
     with served("--account-key", KEY, "--poll-timeout", "5", "--quiet") as server:
-        result = subprocess.run([str(PY_SDK), str(SDK_DIR / "py_sdk_check.py"), server.url, KEY],
-                                capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [str(PY_SDK), str(SDK_DIR / "py_sdk_check.py"), server.url, KEY],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "python sdk ok" in result.stdout
 
 
-@pytest.mark.skipif(not JS_SDK or not shutil.which("node"),
-                    reason="CHANNELS_MOCK_JS_SDK is not set (or node is missing)")
+@pytest.mark.skipif(
+    not JS_SDK or not shutil.which("node"),
+    reason="CHANNELS_MOCK_JS_SDK is not set (or node is missing)",
+)
 def test_js_sdk_works_unchanged() -> None:
     with served("--account-key", KEY, "--poll-timeout", "5", "--quiet") as server:
-        result = subprocess.run(["node", str(SDK_DIR / "js_sdk_check.js"), server.url, KEY],
-                                capture_output=True, text=True, timeout=120,
-                                env={**os.environ, "NODE_PATH": str(JS_SDK)})
+        result = subprocess.run(
+            ["node", str(SDK_DIR / "js_sdk_check.js"), server.url, KEY],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "NODE_PATH": str(JS_SDK)},
+        )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "js sdk ok" in result.stdout

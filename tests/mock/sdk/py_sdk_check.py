@@ -34,9 +34,13 @@ def first_message(channel, **options):
 def main(url, key):
     syncano.connect(host=url, api_key=key)
     instance = Instance.please.create(name="py-sdk-" + uuid.uuid4().hex[:8])
-    channel = Channel.please.create(instance_name=instance.name, name="can_publish",
-                                    type="default", other_permissions="publish",
-                                    custom_publish=True)
+    channel = Channel.please.create(
+        instance_name=instance.name,
+        name="can_publish",
+        type="default",
+        other_permissions="publish",
+        custom_publish=True,
+    )
     assert channel.custom_publish is True, channel.custom_publish
     published = channel.publish(payload={"content": "hello"})
     assert published.payload == {"content": "hello"}, published.payload
@@ -48,8 +52,9 @@ def main(url, key):
     assert arrived.wait(WAIT) and live[0].payload == {"content": "live"}, live
     history = list(Message.please.all(instance_name=instance.name, channel_name=channel.name))
     assert [m.payload for m in history] == [{"content": "live"}, {"content": "hello"}], history
-    one = Message.please.get(instance_name=instance.name, channel_name=channel.name,
-                             pk=published.id)
+    one = Message.please.get(
+        instance_name=instance.name, channel_name=channel.name, pk=published.id
+    )
     assert one.payload == {"content": "hello"}
     print("python sdk ok")
 
