@@ -3,11 +3,14 @@ stats), where keys may come from, and the request habits of the official SDKs.""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
 import pytest
 
+import spec
+from mock_server.api.mock import VIEWER_FILES
 from spec.protocol import DATETIME, request_too_large
 from tests.mock.conftest import ACCOUNT_KEY, Mock
 
@@ -38,7 +41,20 @@ def test_spec_and_docs_are_served_without_outside_assets(mock: Mock) -> None:
     assert mock.call("GET", "/openapi.json", key="").get_json()["openapi"].startswith("3.1")
     docs = mock.call("GET", "/docs", key="")
     assert docs.status_code == 200 and docs.mimetype == "text/html"
-    assert not re.search(rb"(src|href)=\"https?://", docs.data)
+    assert not re.search(rb"(src|href)=\"(https?:)?//", docs.data)
+
+
+def test_docs_are_swagger_ui_from_the_installed_package(mock: Mock) -> None:
+    bundle = mock.call("GET", "/docs/swagger-ui-bundle.js", key="")
+    assert bundle.status_code == 200 and bundle.headers["Vary"] == "Origin"
+    assert bundle.data == (VIEWER_FILES / "swagger-ui-bundle.js").read_bytes()
+    assert mock.call("GET", "/docs/no-such-file.js", key="").status_code == 404
+    document = mock.call("GET", "/docs/openapi.json", key="").get_json()
+    assert document["paths"].keys() == spec.openapi()["paths"].keys()
+    assert [server["url"] for server in document["servers"]] == ["/"]
+    refs = re.findall(r'"\$ref": "([^"]*)"', json.dumps(document))
+    assert refs and all(ref.startswith("#/") for ref in refs)
+    assert "$id" not in json.dumps(document)
 
 
 def test_stats_count_parked_polls(mock: Mock) -> None:
@@ -55,8 +71,9 @@ def test_the_key_may_come_from_any_documented_place(mock: Mock, where: str) -> N
     elif where == "query":
         response = mock.call("POST", f"{path}?api_key={ACCOUNT_KEY}", key="", json={})
     elif where == "token":
-        response = mock.call("POST", path, key="",
-                             headers={"Authorization": f"token {ACCOUNT_KEY}"}, json={})
+        response = mock.call(
+            "POST", path, key="", headers={"Authorization": f"token {ACCOUNT_KEY}"}, json={}
+        )
     else:
         response = mock.call("POST", path, key="", json={"_api_key": ACCOUNT_KEY})
     assert response.status_code == 201
@@ -72,8 +89,7 @@ def test_the_user_key_may_come_from_any_documented_place(mock: Mock, where: str)
     if where == "header":
         response = mock.call("POST", path, key["api_key"], user["user_key"], json={})
     elif where == "query":
-        response = mock.call("POST", f"{path}?user_key={user['user_key']}", key["api_key"],
-                             json={})
+        response = mock.call("POST", f"{path}?user_key={user['user_key']}", key["api_key"], json={})
     else:
         response = mock.call("POST", path, key["api_key"], json={"_user_key": user["user_key"]})
     assert response.status_code == 201
@@ -84,31 +100,44 @@ def test_python_sdk_habits(mock: Mock) -> None:
     """Authorization: token, JSON-encoded payload strings, Content-Type on GETs, links and
     created_at with microseconds and Z."""
     token = {"Authorization": f"token {ACCOUNT_KEY}"}
-    created = mock.call("POST", "channels/", key="", headers=token,
-                        json={"name": "py", "custom_publish": True})
+    created = mock.call(
+        "POST", "channels/", key="", headers=token, json={"name": "py", "custom_publish": True}
+    )
     assert created.status_code == 201
     assert created.get_json()["links"]["publish"] == f"{mock.base}/channels/py/publish/"
-    published = mock.call("POST", "channels/py/publish/", key="", headers=token,
-                          json={"payload": '{"content": "hi"}'})
+    published = mock.call(
+        "POST", "channels/py/publish/", key="", headers=token, json={"payload": '{"content": "hi"}'}
+    )
     assert published.get_json()["payload"] == {"content": "hi"}
     assert DATETIME.fullmatch(published.get_json()["created_at"])
-    history = mock.call("GET", "channels/py/history/", key="", headers=token,
-                        content_type="application/json")
+    history = mock.call(
+        "GET", "channels/py/history/", key="", headers=token, content_type="application/json"
+    )
     assert history.status_code == 200 and len(history.get_json()["objects"]) == 1
 
 
 def test_js_sdk_habits(mock: Mock) -> None:
     """{} bodies on GETs, extra fields on create, empty last_id= and room= when unset."""
-    created = mock.call("POST", "channels/", json={
-        "name": "js", "type": "default", "other_permissions": "publish",
-        "custom_publish": "true", "instanceName": mock.instance})
+    created = mock.call(
+        "POST",
+        "channels/",
+        json={
+            "name": "js",
+            "type": "default",
+            "other_permissions": "publish",
+            "custom_publish": "true",
+            "instanceName": mock.instance,
+        },
+    )
     assert created.status_code == 201 and created.get_json()["custom_publish"] is True
     message = mock.publish("js", {"a": 1})
-    poll = mock.call("GET", "channels/js/poll/?last_id=&room=", data=b"{}",
-                     content_type="application/json")
+    poll = mock.call(
+        "GET", "channels/js/poll/?last_id=&room=", data=b"{}", content_type="application/json"
+    )
     assert poll.status_code == 204
-    stored = mock.call("GET", "channels/js/poll/?last_id=0&room=", data=b"{}",
-                       content_type="application/json")
+    stored = mock.call(
+        "GET", "channels/js/poll/?last_id=0&room=", data=b"{}", content_type="application/json"
+    )
     assert stored.get_json()["id"] == message["id"]
 
 
@@ -131,8 +160,12 @@ def test_cors_headers_and_preflight(mock: Mock) -> None:
     simple = mock.call("GET", "channels/cors/", headers={"Origin": "http://example.org"})
     assert simple.headers["Access-Control-Allow-Origin"] == "*"
     assert simple.headers["Vary"] == "Accept, Origin"
-    preflight = mock.call("OPTIONS", "channels/cors/publish/", key="", headers={
-        "Origin": "http://example.org", "Access-Control-Request-Method": "POST"})
+    preflight = mock.call(
+        "OPTIONS",
+        "channels/cors/publish/",
+        key="",
+        headers={"Origin": "http://example.org", "Access-Control-Request-Method": "POST"},
+    )
     assert preflight.status_code == 200 and preflight.data == b""
     assert "x-api-key" in preflight.headers["Access-Control-Allow-Headers"]
 
@@ -151,7 +184,12 @@ def test_method_not_allowed_comes_after_the_identity_checks(mock: Mock) -> None:
 def test_publish_size_gate_comes_before_everything(mock: Mock) -> None:
     body = b'{"payload": {"x": "' + b"a" * 65515 + b'"}}'
     assert len(body) == 65537
-    response = mock.call("POST", "/v1.1/instances/nope-nope/channels/x/publish/", key="",
-                         data=body, content_type="application/json")
+    response = mock.call(
+        "POST",
+        "/v1.1/instances/nope-nope/channels/x/publish/",
+        key="",
+        data=body,
+        content_type="application/json",
+    )
     assert response.status_code == 413
     assert response.get_json() == {"detail": request_too_large()}

@@ -51,6 +51,7 @@ DOCUMENTED_STATUSES = {
     "updateDataObjectByPost": {200, 403, 404},
     "deleteDataObject": {204, 403, 404},
     "resetMock": {204, 403},
+    "getMockStats": {200, 403},
     "getOpenApi": {200},
     "getOpenApiJson": {200},
 }
@@ -112,7 +113,7 @@ def test_operation_ids_are_unique_and_complete() -> None:
 
 
 def test_api_paths_are_full_with_trailing_slash() -> None:
-    mock_paths = {"/__mock__/reset", "/openapi.yaml", "/openapi.json"}
+    mock_paths = {"/__mock__/reset", "/__mock__/stats", "/openapi.yaml", "/openapi.json"}
     for path in spec.openapi()["paths"]:
         if path in mock_paths:
             continue
@@ -181,6 +182,7 @@ def test_operations_require_a_key_except_the_served_spec() -> None:
 def test_mock_only_operations_are_tagged() -> None:
     for operation_id, path, method in (
         ("resetMock", "/__mock__/reset", "post"),
+        ("getMockStats", "/__mock__/stats", "get"),
         ("getOpenApi", "/openapi.yaml", "get"),
         ("getOpenApiJson", "/openapi.json", "get"),
     ):
