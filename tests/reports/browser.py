@@ -3,15 +3,12 @@ run on a local page, and the DOM it serialises read back."""
 
 from __future__ import annotations
 
-import fcntl
-import os
-import shutil
 import subprocess
 import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
+from tests.installs import debian_program
 
 CHROMIUM_FLAGS = (
     "--headless",
@@ -24,37 +21,11 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
     "--hide-scrollbars",
 )
-CHROMIUM_LOCK = Path(tempfile.gettempdir()) / "channels-conformance-chromium.lock"
-
-
-def _install_chromium() -> None:
-    """Install Debian's chromium once per machine (xdist workers wait on a lock)."""
-    with CHROMIUM_LOCK.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if shutil.which("chromium"):
-            return
-        if os.geteuid() != 0:
-            pytest.fail(
-                "chromium is not installed and this user cannot apt-get install it; "
-                "run: apt-get install -y chromium"
-            )
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        for command in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
-            done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1200)
-            if done.returncode != 0:
-                pytest.fail(
-                    f"could not install chromium ({' '.join(command)} exited "
-                    f"{done.returncode}): {done.stderr.strip()[-500:]}"
-                )
 
 
 def find_chromium() -> str:
-    """Path of Chromium, installed through apt-get when missing."""
-    if not shutil.which("chromium"):
-        _install_chromium()
-    path = shutil.which("chromium")
-    assert path, "chromium still not on PATH after apt-get install"
-    return path
+    """Path of Chromium, installed from Debian's packages when missing."""
+    return debian_program("chromium", "chromium")
 
 
 def render(chromium: str, page: Path, fragment: str = "") -> str:
