@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conformance.expect import NO_SUCH_KEY, PERMISSION_DENIED
 from conformance.requirements import RequirementSet
+from spec.protocol import NO_SUCH_KEY, PERMISSION_DENIED
 
 LEVELS = ("none", "subscribe", "publish")
 RANK = {level: rank for rank, level in enumerate(LEVELS)}

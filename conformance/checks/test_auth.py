@@ -13,6 +13,7 @@ from conformance.channel_api import ChannelApi
 from conformance.client import ANONYMOUS, Principal, Reply
 from conformance.fixtures import World
 from conformance.provision import Provisioner, random_key, unique_name
+from spec import protocol
 
 HEX40 = re.compile(r"^[0-9a-f]{40}$")
 
@@ -29,14 +30,14 @@ def private(new_channel: Any, world: World) -> str:
 @pytest.mark.parametrize("kind", ["api", "account"])
 def test_unknown_40_hex_key(kind: str, api: ChannelApi, private: str) -> None:
     caller = Principal("unknown key", random_key(kind))
-    expect.detail(api.detail(private, caller), 403, expect.NO_SUCH_KEY)
-    expect.detail(api.list(caller), 403, expect.NO_SUCH_KEY)
+    expect.detail(api.detail(private, caller), 403, protocol.NO_SUCH_KEY)
+    expect.detail(api.list(caller), 403, protocol.NO_SUCH_KEY)
 
 
 @pytest.mark.requirement("AUTH-002")
 @pytest.mark.parametrize("key", ["not-a-key", "1234", "g" * 40])
 def test_malformed_key(key: str, api: ChannelApi, private: str) -> None:
-    expect.detail(api.detail(private, Principal("malformed key", key)), 403, expect.NO_SUCH_KEY)
+    expect.detail(api.detail(private, Principal("malformed key", key)), 403, protocol.NO_SUCH_KEY)
 
 
 @pytest.mark.requirement("AUTH-003")
@@ -45,8 +46,8 @@ def test_keys_of_another_instance(
     code: str, api: ChannelApi, other_world: World, private: str
 ) -> None:
     caller = other_world.principal(code)
-    expect.detail(api.detail(private, caller), 403, expect.NO_SUCH_KEY)
-    expect.detail(api.list(caller), 403, expect.NO_SUCH_KEY)
+    expect.detail(api.detail(private, caller), 403, protocol.NO_SUCH_KEY)
+    expect.detail(api.list(caller), 403, protocol.NO_SUCH_KEY)
 
 
 @pytest.mark.parametrize(

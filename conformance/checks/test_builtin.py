@@ -7,6 +7,7 @@ import pytest
 from conformance import expect, shapes
 from conformance.channel_api import ChannelApi
 from conformance.fixtures import World
+from spec import protocol
 
 BUILTINS = {
     "default": ("BUILTIN-002", True),
@@ -80,7 +81,7 @@ def test_builtins_cannot_be_deleted(
 @pytest.mark.requirement("BUILTIN-006")
 def test_eventlog_refuses_custom_messages(fresh: ChannelApi, other_world: World) -> None:
     reply = fresh.publish("eventlog", other_world.admin, {"a": 1}, "r1")
-    expect.detail(reply, 403, expect.CUSTOM_PUBLISH_NOT_ALLOWED)
+    expect.detail(reply, 403, protocol.CUSTOM_PUBLISH_NOT_ALLOWED)
 
 
 @pytest.mark.requirement("BUILTIN-007")

@@ -11,6 +11,7 @@ from conformance import expect, shapes
 from conformance.channel_api import ChannelApi
 from conformance.fixtures import World
 from conformance.provision import Provisioner, unique_name
+from spec import protocol
 
 BAD_PAGE = "Incorrect page parameter provided."
 WRITABLE = ("description", "group", "group_permissions", "other_permissions", "custom_publish")
@@ -384,7 +385,7 @@ def test_delete_and_reuse_name(api: ChannelApi, world: World, chat: str) -> None
     expect.check(
         reply.status == 204 and reply.body == b"", "204 with an empty body", reply, "CHAN-026"
     )
-    expect.detail(api.detail(chat, world.admin), 404, expect.NOT_FOUND, "CHAN-026")
+    expect.detail(api.detail(chat, world.admin), 404, protocol.NOT_FOUND, "CHAN-026")
     expect.status(api.create(world.admin, {"name": chat}), 201, "CHAN-027")
 
 
@@ -398,7 +399,7 @@ def test_writes_to_unknown_channel(method: str, api: ChannelApi, world: World) -
         if method == "DELETE"
         else api.update(method, name, world.admin, body)
     )
-    expect.detail(reply, 404, expect.NOT_FOUND, "CHAN-028")
+    expect.detail(reply, 404, protocol.NOT_FOUND, "CHAN-028")
     detail = api.detail(name, world.admin)
     expect.each(
         detail,

@@ -11,6 +11,7 @@ from conformance import expect
 from conformance.channel_api import ChannelApi
 from conformance.fixtures import World
 from conformance.provision import unique_name
+from spec import protocol
 
 TRUE_FORMS = [True, "true", "True", "1", 1, "yes", "on", "t", "y"]
 FALSE_FORMS = [False, "false", "0", 0, "no", "off", "f", "n"]
@@ -38,7 +39,7 @@ def test_custom_publish_is_off_by_default(api: ChannelApi, world: World, new_cha
         "CHAN-001",
     )
     published = api.publish(channel, world.admin, {"a": 1})
-    expect.detail(published, 403, expect.CUSTOM_PUBLISH_NOT_ALLOWED, "CPUB-001")
+    expect.detail(published, 403, protocol.CUSTOM_PUBLISH_NOT_ALLOWED, "CPUB-001")
 
 
 @pytest.mark.parametrize(
@@ -58,7 +59,7 @@ def test_custom_publish_false_refuses_every_publisher(
     expect.detail(
         api.publish(channel, world.principal(caller), {"a": 1}),
         403,
-        expect.CUSTOM_PUBLISH_NOT_ALLOWED,
+        protocol.CUSTOM_PUBLISH_NOT_ALLOWED,
     )
     history = expect.body_of(expect.status(api.history(channel, world.admin), 200))
     expect.check(
@@ -89,7 +90,7 @@ def test_size_limit_comes_before_custom_publish(
         data=body,
         headers={"Content-Type": "application/json"},
     )
-    expect.detail(reply, 413, expect.request_too_large())
+    expect.detail(reply, 413, protocol.request_too_large())
 
 
 @pytest.mark.requirement("CPUB-001")
@@ -107,7 +108,7 @@ def test_custom_publish_comes_before_body_and_room_checks(
 ) -> None:
     channel = _closed(new_channel, world, type=kind)
     reply = api.client.post(api.paths.publish(channel), world.admin, json_body=body)
-    expect.detail(reply, 403, expect.CUSTOM_PUBLISH_NOT_ALLOWED)
+    expect.detail(reply, 403, protocol.CUSTOM_PUBLISH_NOT_ALLOWED)
 
 
 @pytest.mark.requirement("CPUB-005", "CHAN-015")
@@ -136,11 +137,11 @@ def test_patch_switches_custom_publish_at_once(
 ) -> None:
     channel = new_channel(other_permissions="publish")
     member = world.principal("non_member")
-    expect.detail(api.publish(channel, member, {"n": 0}), 403, expect.CUSTOM_PUBLISH_NOT_ALLOWED)
+    expect.detail(api.publish(channel, member, {"n": 0}), 403, protocol.CUSTOM_PUBLISH_NOT_ALLOWED)
     expect.status(api.update("PATCH", channel, world.admin, {"custom_publish": True}), 200)
     expect.status(api.publish(channel, member, {"n": 1}), 201)
     expect.status(api.update("PATCH", channel, world.admin, {"custom_publish": False}), 200)
-    expect.detail(api.publish(channel, member, {"n": 2}), 403, expect.CUSTOM_PUBLISH_NOT_ALLOWED)
+    expect.detail(api.publish(channel, member, {"n": 2}), 403, protocol.CUSTOM_PUBLISH_NOT_ALLOWED)
 
 
 @pytest.mark.requirement("CHAN-022", "CPUB-006")
@@ -162,7 +163,7 @@ def test_put_switches_custom_publish_at_once(
     expect.detail(
         api.publish(channel, world.admin, {"n": 2}),
         403,
-        expect.CUSTOM_PUBLISH_NOT_ALLOWED,
+        protocol.CUSTOM_PUBLISH_NOT_ALLOWED,
         "CPUB-006",
     )
 
@@ -189,7 +190,7 @@ def test_custom_publish_boolean_forms(
     if meaning:
         expect.status(published, 201)
     else:
-        expect.detail(published, 403, expect.CUSTOM_PUBLISH_NOT_ALLOWED)
+        expect.detail(published, 403, protocol.CUSTOM_PUBLISH_NOT_ALLOWED)
 
 
 @pytest.mark.requirement("CHAN-016")

@@ -13,6 +13,7 @@ from conformance.client import Principal, Reply
 from conformance.fixtures import World
 from conformance.plugin import Target
 from conformance.provision import Provisioner, ProvisionError, unique_name
+from spec import protocol
 
 HIDDEN = ("links", "channel", "channel_room")
 
@@ -305,7 +306,7 @@ def test_user_with_publish_binds_objects(
     user = world.principal("non_member")
     created = objects.create(user, title="mine", channel=channel)
     refused_for_custom_publish = created.json_or_none() == {
-        "detail": expect.CUSTOM_PUBLISH_NOT_ALLOWED
+        "detail": protocol.CUSTOM_PUBLISH_NOT_ALLOWED
     }
     expect.check(
         not refused_for_custom_publish,

@@ -13,6 +13,7 @@ from conformance.channel_api import ChannelApi
 from conformance.client import ANONYMOUS, Reply
 from conformance.fixtures import World
 from conformance.provision import random_key, unique_name
+from spec import protocol
 
 DOCUMENTED_STATUSES = {200, 201, 204, 400, 403, 404, 405, 413, 415, 429}
 JSON = {"Content-Type": "application/json"}
@@ -136,7 +137,7 @@ def test_unknown_instance(
     reply = api.client.request(
         method, base + path, world.admin, json_body={"payload": {}} if method == "POST" else None
     )
-    expect.detail(reply, 404, expect.INSTANCE_NOT_FOUND)
+    expect.detail(reply, 404, protocol.INSTANCE_NOT_FOUND)
 
 
 @pytest.mark.requirement("ERR-009")
@@ -157,7 +158,7 @@ def test_unknown_channel_as_admin(operation: str, api: ChannelApi, world: World)
         if operation == "detail"
         else api.publish(name, world.admin, {"a": 1})
     )
-    expect.detail(reply, 404, expect.NOT_FOUND)
+    expect.detail(reply, 404, protocol.NOT_FOUND)
 
 
 @pytest.mark.requirement("ERR-011")

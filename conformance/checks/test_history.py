@@ -12,6 +12,7 @@ from conformance import expect, shapes
 from conformance.channel_api import MISSING, ChannelApi
 from conformance.client import ANONYMOUS, Reply
 from conformance.fixtures import World
+from spec import protocol
 
 BAD_PAGE = "Incorrect page parameter provided."
 
@@ -227,7 +228,7 @@ def test_history_detail_of_unknown_message(
     message_id: str, api: ChannelApi, world: World, chat: str
 ) -> None:
     api.published(chat, world.admin, {"d": 1})
-    expect.detail(api.history_item(chat, message_id, world.admin), 404, expect.NOT_FOUND)
+    expect.detail(api.history_item(chat, message_id, world.admin), 404, protocol.NOT_FOUND)
 
 
 @pytest.mark.requirement("HIST-016")
@@ -250,7 +251,7 @@ def test_history_detail_of_separate_rooms_needs_a_room(
 )
 def test_history_of_unknown_channel(caller: str, api: ChannelApi, world: World) -> None:
     principal = ANONYMOUS if caller == "no_key" else world.principal(caller)
-    expect.detail(api.history("no-such-channel", principal), 404, expect.CHANNEL_NOT_FOUND)
+    expect.detail(api.history("no-such-channel", principal), 404, protocol.CHANNEL_NOT_FOUND)
 
 
 @pytest.mark.requirement("HIST-019")

@@ -15,6 +15,7 @@ from conformance.fixtures import MATRIX_PRINCIPALS, World
 from conformance.permissions import LEVELS, OPERATIONS, Cell, Outcome, expected
 from conformance.provision import Provisioner, unique_name
 from conformance.requirements import requirement_set
+from spec import protocol
 
 UNKNOWN_USER_KEY = "AUTH-009"
 CELLS = [
@@ -86,7 +87,7 @@ def _judged_as_the_key_alone(reply: Reply, alone: Reply, outcome: Outcome) -> No
             (
                 UNKNOWN_USER_KEY,
                 _answer(reply) == _answer(alone)
-                and reply.json_or_none() != {"detail": expect.NO_SUCH_KEY},
+                and reply.json_or_none() != {"detail": protocol.NO_SUCH_KEY},
                 f"the answer the key alone gets: {alone.status} {alone.text[:200]}",
             ),
             (
@@ -269,14 +270,14 @@ def _write_rows() -> list[Any]:
         removal = write == "delete"
         rows += [
             ("ignore_acl", write, True, None, "PERM-007"),
-            ("anon_read", write, False, expect.PERMISSION_DENIED, "PERM-013"),
-            ("key_without_user", write, False, expect.PERMISSION_DENIED, "PERM-036"),
-            ("no_key", write, False, expect.PERMISSION_DENIED, "PERM-038"),
-            ("invalid_key", write, False, expect.NO_SUCH_KEY, "AUTH-001"),
+            ("anon_read", write, False, protocol.PERMISSION_DENIED, "PERM-013"),
+            ("key_without_user", write, False, protocol.PERMISSION_DENIED, "PERM-036"),
+            ("no_key", write, False, protocol.PERMISSION_DENIED, "PERM-038"),
+            ("invalid_key", write, False, protocol.NO_SUCH_KEY, "AUTH-001"),
         ]
         if write == "create":
             rows += [
-                ("member", write, False, expect.PERMISSION_DENIED, "PERM-032"),
+                ("member", write, False, protocol.PERMISSION_DENIED, "PERM-032"),
                 ("member", write, True, None, "PERM-031"),
             ]
             continue
@@ -285,11 +286,11 @@ def _write_rows() -> list[Any]:
                 "non_member",
                 write,
                 False,
-                expect.PERMISSION_DENIED,
+                protocol.PERMISSION_DENIED,
                 "PERM-028" if removal else "PERM-027",
             ),
-            ("anon_read_user", write, False, expect.PERMISSION_DENIED, "PERM-047"),
-            ("member", write, False, expect.PERMISSION_DENIED, "PERM-033"),
+            ("anon_read_user", write, False, protocol.PERMISSION_DENIED, "PERM-047"),
+            ("member", write, False, protocol.PERMISSION_DENIED, "PERM-033"),
             ("member", write, True, None, "PERM-030" if removal else "PERM-029"),
         ]
     return [

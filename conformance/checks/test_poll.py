@@ -15,6 +15,7 @@ from conformance import expect, shapes
 from conformance.channel_api import ChannelApi, while_polling, woken
 from conformance.client import Reply
 from conformance.fixtures import World
+from spec import protocol
 
 WALK_MESSAGES = 20
 FAN_OUT = 8
@@ -243,7 +244,7 @@ def test_poll_times_out_despite_traffic_on_another_channel(
 
 @pytest.mark.requirement("POLL-018")
 def test_poll_on_an_unknown_channel(api: ChannelApi, world: World) -> None:
-    expect.detail(api.poll("no-such-channel", world.admin, last_id=0), 404, expect.NOT_FOUND)
+    expect.detail(api.poll("no-such-channel", world.admin, last_id=0), 404, protocol.NOT_FOUND)
 
 
 @pytest.mark.requirement("POLL-015")

@@ -11,6 +11,7 @@ from conformance.channel_api import MISSING, ChannelApi
 from conformance.client import ANONYMOUS
 from conformance.fixtures import World
 from conformance.provision import random_key
+from spec import protocol
 from spec.protocol import PUBLISH_LIMIT
 
 JSON = {"Content-Type": "application/json"}
@@ -40,7 +41,7 @@ def test_oversized_publish_is_refused_before_any_other_check(
             f"/instances/{world.instance.name}/", f"/instances/{random_key('api')[:20]}x/"
         )
     reply = api.client.post(path, caller, data=sized_body(PUBLISH_LIMIT + 1), headers=JSON)
-    expect.detail(reply, 413, expect.request_too_large())
+    expect.detail(reply, 413, protocol.request_too_large())
 
 
 @pytest.mark.requirement("PUB-002")

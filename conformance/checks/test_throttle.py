@@ -12,6 +12,7 @@ import pytest
 from conformance import expect
 from conformance.client import Client, Reply
 from conformance.provision import Instance, Provisioner
+from spec import protocol
 
 BURST_THREADS = 8
 
@@ -54,5 +55,5 @@ def test_burst_past_the_limit_is_throttled(
     throttled = [r for r in replies if r.status == 429]
     expect.check(throttled, f"at least one 429 among {len(replies)} publishes", replies[-1])
     for reply in throttled:
-        expect.detail(reply, 429, expect.THROTTLED)
+        expect.detail(reply, 429, protocol.THROTTLED)
         expect.check(reply.headers.get("Retry-After") == "1", "Retry-After: 1", reply)

@@ -17,6 +17,7 @@ from conformance import expect
 from conformance.channel_api import ChannelApi
 from conformance.client import Principal
 from conformance.fixtures import World
+from spec import protocol
 
 FRAME_WAIT = 5.0
 SESSION_CAP = 100
@@ -135,9 +136,15 @@ def test_errors_answer_the_handshake(case: str, api: ChannelApi, world: World, r
             Principal("no key"),
             {"room": "r1"},
             403,
-            {"detail": expect.PERMISSION_DENIED},
+            {"detail": protocol.PERMISSION_DENIED},
         ),
-        "unknown-channel": ("no-such-channel", world.admin, {}, 404, {"detail": expect.NOT_FOUND}),
+        "unknown-channel": (
+            "no-such-channel",
+            world.admin,
+            {},
+            404,
+            {"detail": protocol.NOT_FOUND},
+        ),
         "bad-last_id": (
             rooms,
             world.admin,
