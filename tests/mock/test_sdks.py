@@ -27,8 +27,7 @@ POLL_TIMEOUT = 2
 CHECK_TIMEOUT = 120
 
 
-@pytest.fixture(scope="session")
-def python_sdk() -> Path:
+def install_python_sdk() -> Path:
     """The interpreter of a venv of the SDK's own: installed with ``--no-deps`` beside the
     packages it imports, so its pins never reach the project's .venv."""
 
@@ -81,8 +80,8 @@ def run_check(command: list[str], ok: str, env: dict[str, str] | None = None) ->
         )
 
 
-def test_python_sdk_works_unchanged(python_sdk: Path) -> None:
-    run_check([str(python_sdk), str(SDK_DIR / "py_sdk_check.py")], "python sdk ok")
+def test_python_sdk_works_unchanged() -> None:
+    run_check([str(install_python_sdk()), str(SDK_DIR / "py_sdk_check.py")], "python sdk ok")
 
 
 def test_js_sdk_works_unchanged(js_sdk: tuple[str, Path]) -> None:
