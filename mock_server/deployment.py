@@ -76,8 +76,10 @@ class DeploymentHandler(WSGIHandler):
 
     deployment: Deployment
     requests_on_connection = 0
+    arrived = 0.0
 
     def handle_one_response(self) -> None:
+        self.arrived = time.time()
         self.requests_on_connection += 1
         delay, fate = self.deployment.draw(self.requests_on_connection)
         if delay:
@@ -94,7 +96,6 @@ class DeploymentHandler(WSGIHandler):
         socket closed with unread data sends a reset, but a router that drops a request sends
         an orderly close, which clients report as "Remote end closed connection without
         response"."""
-        self.time_start = time.time()
         self.close_connection = True
         body = self.wsgi_input
         body.send_100_continue_enabled = False
@@ -104,6 +105,11 @@ class DeploymentHandler(WSGIHandler):
         self.status = DROPPED
         self.time_finish = time.time()
         self.log_request()
+
+    def log_request(self) -> None:
+        """Log from the request's arrival: gevent restarts its clock after the latency."""
+        self.time_start = self.arrived
+        super().log_request()
 
 
 def deployed(handler_class: type[WSGIHandler], deployment: Deployment) -> type[WSGIHandler]:

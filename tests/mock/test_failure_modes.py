@@ -13,6 +13,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -66,11 +68,13 @@ def read_line(process: subprocess.Popen, timeout: float) -> str:
 
 
 @contextmanager
-def served(*args: str) -> Iterator[Served]:
+def served(*args: str, log: IO[str] | None = None) -> Iterator[Served]:
+    """The mock serving with ``args``; its request log goes to ``log`` when one is given."""
+    quiet = () if log else ("--quiet",)
     process = subprocess.Popen(
-        command("serve", "--port", "0", "--account-key", KEY, "--quiet", *args),
+        command("serve", "--port", "0", "--account-key", KEY, *quiet, *args),
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=log or subprocess.DEVNULL,
         text=True,
     )
     try:
@@ -129,6 +133,15 @@ def test_latency_adds_at_least_its_milliseconds_to_every_answer() -> None:
             started = time.monotonic()
             assert server.get(connection) == 200
             assert time.monotonic() - started >= 0.2
+
+
+def test_the_request_log_counts_the_latency(tmp_path: Path) -> None:
+    with (tmp_path / "log").open("w+") as log:
+        with served("--latency", "300", log=log) as server:
+            assert server.get() == 200
+        log.seek(0)
+        [line] = [line for line in log if line.startswith(f"GET {PATH} 200 ")]
+    assert float(line.rsplit(" ", 1)[1].removesuffix("ms\n")) >= 300, line
 
 
 def test_jitter_spreads_the_latency_and_never_goes_below_zero() -> None:
