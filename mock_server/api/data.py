@@ -82,15 +82,14 @@ def class_list(version: str, instance: str) -> Response:
             raise field_errors({"name": ["This field must be unique."]}) from None
         return json_response(class_json(call.base, created, 0), status=201)
 
-    return call.dispatch(
-        {
-            "GET": lambda: listing(
-                call, call.store.data_classes(call.inst), lambda c: render_class(call, c)
-            ),
-            "POST": create,
-        },
-        {"POST": "class-create.json"},
-    )
+    def list_classes() -> Response:
+        classes = call.store.data_classes(call.inst)
+        # A class has no id of its own here: its place in creation order stands in for the
+        # platform's primary key, so next/prev cursors read back the same rows.
+        place = {c.name: n for n, c in enumerate(classes, start=1)}
+        return listing(call, classes, lambda c: render_class(call, c), key=lambda c: place[c.name])
+
+    return call.dispatch({"GET": list_classes, "POST": create}, {"POST": "class-create.json"})
 
 
 def render_class(call: Call, data_class: DataClass) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Endpoints of the mock itself, for SDK developers: the spec, an API page, and a reset. They
-are no API views: their answers, errors included, are plain (``Vary: Origin``, no ``Allow``).
+are no API views: their answers, errors included, are plain (``Vary: Origin``, no ``Allow``
+but on a 405, which ``register_hooks`` answers for them).
 
 The API page is Swagger UI from the files the ``flask-swagger-ui`` package ships (its ``dist``
 folder), loaded by a page of our own rather than the package's blueprint: the blueprint's page

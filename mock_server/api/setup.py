@@ -7,6 +7,7 @@ The CLI's account key is the admin and the owner of every instance it creates.
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -33,10 +34,15 @@ MAX_GROUPS_PER_USER = 32
 API_KEY_FLAGS = ("ignore_acl", "allow_user_create", "allow_group_create", "allow_anonymous_read")
 
 
-def listing(call: Call, rows: list[Any], render: Callable[[Any], dict[str, Any]]) -> Response:
-    """A paginated list of set-up records, ordered by id."""
+def listing(
+    call: Call,
+    rows: list[Any],
+    render: Callable[[Any], dict[str, Any]],
+    key: Callable[[Any], int] = attrgetter("id"),
+) -> Response:
+    """A paginated list of set-up records, ordered (and cursored) by ``key``, their id."""
     pq = call.page("list-query.json", default_ascending=True)
-    page = select_rows(pq, rows, key=lambda row: row.id)
+    page = select_rows(pq, rows, key=key)
     return json_response(envelope(request.path, pq, page, [render(r) for r in page.items]))
 
 

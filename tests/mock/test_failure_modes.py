@@ -136,12 +136,23 @@ def test_latency_adds_at_least_its_milliseconds_to_every_answer() -> None:
 
 
 def test_the_request_log_counts_the_latency(tmp_path: Path) -> None:
-    with (tmp_path / "log").open("w+") as log:
-        with served("--latency", "300", log=log) as server:
-            assert server.get() == 200
-        log.seek(0)
-        [line] = [line for line in log if line.startswith(f"GET {PATH} 200 ")]
-    assert float(line.rsplit(" ", 1)[1].removesuffix("ms\n")) >= 300, line
+    path = tmp_path / "log"
+    with path.open("w") as log, served("--latency", "300", log=log) as server:
+        assert server.get() == 200
+        line = logged_line(path, f"GET {PATH} 200 ")
+    assert float(line.rsplit(" ", 1)[1].removesuffix("ms")) >= 300, line
+
+
+def logged_line(path: Path, start: str) -> str:
+    """The first line of the log at ``path`` that begins with ``start``: the server writes it
+    just after the answer, so it is waited for (at most TIMEOUT seconds)."""
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        found = [line for line in path.read_text().splitlines() if line.startswith(start)]
+        if found:
+            return found[0]
+        time.sleep(0.05)
+    raise AssertionError(f"no log line starting {start!r}: {path.read_text()!r}")
 
 
 def test_jitter_spreads_the_latency_and_never_goes_below_zero() -> None:

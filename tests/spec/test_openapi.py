@@ -23,6 +23,7 @@ from tests.spec.openapi_walk import (
     parameter_names,
     pointer,
     refs,
+    validator_at,
 )
 
 # operationId -> status codes the requirements document for it.
@@ -37,7 +38,17 @@ DOCUMENTED_STATUSES = {
     "pollChannel": {200, 204, 400, 403, 404, 429},
     "listHistory": {200, 400, 403, 404, 429},
     "getHistoryMessage": {200, 400, 403, 404, 429},
+    "listInstances": {200, 400, 403, 429},
     "createInstance": {201, 400, 403},
+    "listApiKeys": {200, 400, 403, 404, 429},
+    "listUsers": {200, 400, 403, 404, 429},
+    "listGroups": {200, 400, 403, 404, 429},
+    "listGroupUsers": {200, 400, 403, 404, 429},
+    "getGroupUser": {200, 403, 404, 429},
+    "listUserGroups": {200, 400, 403, 404, 429},
+    "listClasses": {200, 400, 403, 404, 429},
+    "listDataObjects": {200, 400, 403, 404, 429},
+    "getDataObject": {200, 403, 404, 429},
     "createApiKey": {201, 403, 404},
     "createUser": {201, 400, 403, 404},
     "authUser": {200, 401, 403, 404},
@@ -50,7 +61,6 @@ DOCUMENTED_STATUSES = {
     "updateDataObject": {200, 403, 404},
     "updateDataObjectByPost": {200, 403, 404},
     "deleteDataObject": {204, 403, 404},
-    "resetMock": {204, 403},
     "getMockStats": {200, 403},
     "getOpenApi": {200},
     "getOpenApiJson": {200},
@@ -113,7 +123,7 @@ def test_operation_ids_are_unique_and_complete() -> None:
 
 
 def test_api_paths_are_full_with_trailing_slash() -> None:
-    mock_paths = {"/__mock__/reset", "/__mock__/stats", "/openapi.yaml", "/openapi.json"}
+    mock_paths = {"/__mock__/stats", "/openapi.yaml", "/openapi.json"}
     for path in spec.openapi()["paths"]:
         if path in mock_paths:
             continue
@@ -181,13 +191,19 @@ def test_operations_require_a_key_except_the_served_spec() -> None:
 
 def test_mock_only_operations_are_tagged() -> None:
     for operation_id, path, method in (
-        ("resetMock", "/__mock__/reset", "post"),
         ("getMockStats", "/__mock__/stats", "get"),
         ("getOpenApi", "/openapi.yaml", "get"),
         ("getOpenApiJson", "/openapi.json", "get"),
     ):
         assert operation(operation_id)[:2] == (path, method)
         assert "mock-only" in operation(operation_id)[2]["tags"]
+
+
+def test_reset_is_served_but_left_out_of_paths() -> None:
+    """A tool that calls every documented operation (stock schemathesis) must not wipe the
+    state it builds midway, so the reset is described in info.description only."""
+    assert "/__mock__/reset" not in spec.openapi()["paths"]
+    assert "POST /__mock__/reset" in spec.openapi()["info"]["description"]
 
 
 @pytest.mark.parametrize("suffix", sorted(DOCUMENTED_405))
@@ -232,3 +248,32 @@ def test_request_bodies_reference_schema_files() -> None:
         assert set(body["content"]) == {"application/json"}
         ref = body["content"]["application/json"]["schema"]["$ref"]
         assert ref.startswith("schemas/") and ".json" in ref, ref
+
+
+SELECTED_200 = [
+    ("getChannel", {"name": "chat", "type": "default"}, True),
+    ("getChannel", {}, True),
+    ("getChannel", {"name": "chat", "nosuchfield": 1}, False),
+    ("getChannel", {"custom_publish": "yes"}, False),
+    ("listChannels", {"next": None, "prev": None, "objects": [{"name": "default"}, {}]}, True),
+    ("getHistoryMessage", {"id": 12, "action": "custom"}, True),
+    ("getHistoryMessage", {"metadata": {"type": "object", "class": "items"}}, True),
+    ("getHistoryMessage", {"action": "shout"}, False),
+    (
+        "listHistory",
+        {"next": None, "prev": None, "objects": [{"id": 16, "payload": {"pg": 4}}]},
+        True,
+    ),
+    ("listHistory", {"next": None, "prev": None, "objects": [{"id": "16"}]}, False),
+]
+
+
+@pytest.mark.parametrize(("operation_id", "body", "valid"), SELECTED_200)
+def test_responses_narrowed_by_fields_are_described(
+    operation_id: str, body: dict[str, object], valid: bool
+) -> None:
+    """CHAN-036: ?fields= / ?excluded_fields= answer a subset of the keys (e.g. `{}` for an
+    unknown name, as observed), each key still as in the full representation."""
+    path, method, _ = operation(operation_id)
+    location = ("paths", path, method, "responses", "200", "content", "application/json", "schema")
+    assert validator_at(location).is_valid(body) is valid
