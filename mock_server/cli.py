@@ -23,6 +23,9 @@ from mock_server.config import (
     CORE,
     DEFAULT_HISTORY_LIMIT,
     DEFAULT_POLL_TIMEOUT,
+    DEFAULT_REDIS_PREFIX,
+    MEMORY_STORE,
+    REDIS_SCHEMES,
     DeploymentModes,
     MockConfig,
 )
@@ -105,6 +108,20 @@ def _account_key(text: str) -> str:
             "an account key is 40 hex characters whose last digit is even"
         )
     return text.lower()
+
+
+def _store(text: str) -> str:
+    if text != MEMORY_STORE and not text.startswith(REDIS_SCHEMES):
+        raise argparse.ArgumentTypeError(
+            f"expected 'memory' or a Redis URL such as redis://127.0.0.1:6379/0, got {text!r}"
+        )
+    return text
+
+
+def _prefix(text: str) -> str:
+    if not text:
+        raise argparse.ArgumentTypeError("the prefix must not be empty (reset clears it)")
+    return text
 
 
 def _port(text: str) -> int:
@@ -227,6 +244,31 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="inject a named bug (repeatable; 'channels-mock faults' lists them)",
     )
+    serve.add_argument(
+        "--store",
+        type=_store,
+        default=MEMORY_STORE,
+        metavar="memory|URL",
+        help="where the state lives: memory (default; this process only, nothing to "
+        "install) or a Redis URL (redis://HOST:PORT/DB), shared by every mock process "
+        "that names it",
+    )
+    serve.add_argument(
+        "--redis-prefix",
+        type=_prefix,
+        default=DEFAULT_REDIS_PREFIX,
+        metavar="PREFIX",
+        help=f"namespace of every Redis key the mock writes; POST /__mock__/reset clears "
+        f"this namespace only (default {DEFAULT_REDIS_PREFIX})",
+    )
+    serve.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="serve with N processes on one port (SO_REUSEPORT); needs --store redis://... "
+        "(default 1)",
+    )
     serve.add_argument("--quiet", action="store_true", help="do not log requests")
     commands.add_parser(
         "faults",
@@ -257,6 +299,8 @@ def config_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Mo
         throttle=args.throttle,
         poll_throttle=poll_throttle,
         faults=frozenset(args.fault),
+        store=args.store,
+        redis_prefix=args.redis_prefix,
     )
 
 
@@ -285,20 +329,68 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "spec":
         return print_spec(args.format)
     config = config_from(args, parser)
+    if args.workers > 1 and not config.shared_store:
+        parser.error(
+            "argument --workers: the memory store lives in one process; "
+            "add --store redis://HOST:PORT/DB to share one store between workers"
+        )
+    if args.workers > 1:
+        from mock_server.workers import serve_workers  # the parent stays unpatched
+
+        check_faults(config, parser)
+        if not store_reachable(config):
+            return 1
+        return serve_workers(
+            config, modes_from(args), args.host, args.port, args.quiet, args.workers
+        )
     from mock_server.server import serve  # patches the process before Flask is imported
 
     check_faults(config, parser)
+    if not store_reachable(config):
+        return 1
     return serve(config, args.host, args.port, quiet=args.quiet, modes=modes_from(args))
 
 
+def store_reachable(config: MockConfig) -> bool:
+    """False, after one line on stderr, when a Redis store does not answer."""
+    if not config.shared_store:
+        return True
+    problem = redis_problem(config.store)
+    if problem is not None:
+        print(f"{PROG}: error: {problem}", file=sys.stderr)
+    return problem is None
+
+
+def redis_problem(url: str) -> str | None:
+    """Why the Redis at ``url`` cannot serve as the store, or None when it answers."""
+    try:
+        from mock_server.redis_store import check_reachable
+    except ImportError:
+        return "--store redis://... needs the redis package: pip install redis"
+    return check_reachable(url)
+
+
 def check_faults(config: MockConfig, parser: argparse.ArgumentParser) -> None:
-    """Exit with status 2 and one line if a ``--fault`` name is not in the catalogue."""
+    """Exit with status 2 and one line if a ``--fault`` name is not in the catalogue, or if
+    a store fault is asked of a Redis store (store faults override the memory store)."""
     from mock_server import faults
+    from mock_server.store import MemoryStore
 
     try:
         faults.check_names(config.faults)
     except faults.UnknownFault as exc:
         parser.error(f"argument --fault: {exc}")
+    overrides = {name: faults.OVERRIDES[name] for name in sorted(config.faults)}
+    memory_only = [
+        name
+        for name, override in overrides.items()
+        if isinstance(override, type) and issubclass(override, MemoryStore)
+    ]
+    if config.shared_store and memory_only:
+        parser.error(
+            f"argument --fault: {memory_only[0]} is a store fault, which works with the "
+            "memory store only (it overrides MemoryStore's internals); drop --store or the fault"
+        )
 
 
 def print_spec(output_format: str) -> int:

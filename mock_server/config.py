@@ -12,6 +12,9 @@ DEFAULT_POLL_TIMEOUT = 300.0
 DEFAULT_HISTORY_LIMIT = 1000
 EVENTLOG_HISTORY_LIMIT = 100
 MESSAGE_TTL_SECONDS = 24 * 3600.0
+MEMORY_STORE = "memory"
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+DEFAULT_REDIS_PREFIX = "channels-mock:"
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,8 @@ class MockConfig:
     profile core), ``platform`` reproduces the real server (those of profile platform).
     ``throttle`` / ``poll_throttle`` are per-instance requests per second (None = off).
     ``faults`` names the injected bugs of ``mock_server.faults`` (empty: the correct mock).
+    ``store`` is ``memory`` (this process only) or a Redis URL shared by several processes;
+    ``redis_prefix`` is the namespace of every key the mock writes there.
     """
 
     account_key: str
@@ -33,6 +38,13 @@ class MockConfig:
     poll_throttle: int | None = None
     message_ttl: float = MESSAGE_TTL_SECONDS
     faults: frozenset[str] = frozenset()
+    store: str = MEMORY_STORE
+    redis_prefix: str = DEFAULT_REDIS_PREFIX
+
+    @property
+    def shared_store(self) -> bool:
+        """True when the state lives in Redis rather than in this process."""
+        return self.store != MEMORY_STORE
 
     @property
     def platform(self) -> bool:
