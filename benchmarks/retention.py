@@ -71,7 +71,7 @@ def measure(messages: int, channel_count: int, history_limit: int) -> list[Row]:
             f"RSS after {extra:,} more, past the cap",
             after,
             "MB",
-            target="cap bounds it",
+            goal="cap bounds it",
             met=bounded,
             notes=f"growth {growth:+.1f} MB; keeping them would add "
             f"{extra * per_message:.0f} MB" + (f"; {refused} publishes refused" if refused else ""),

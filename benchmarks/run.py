@@ -1,10 +1,11 @@
 """Run the benchmarks and print one table.
 
-    .venv/bin/python -m benchmarks [--quick] [--only publish,poll,pollers,walk,retention,suite]
+    .venv/bin/python -m benchmarks [--quick] [--only publish,reads,pollers,walk,retention,suite]
 
 Every server runs in its own process on 127.0.0.1; this process is the load client (gevent,
 raw keep-alive sockets). Each rate is measured against the mock and against the bare
-responder (``benchmarks.bare``) under the same load; the ratio is the figure to track.
+responders (``benchmarks.bare``: plain WSGI and Flask) under the same load; the ratios are the
+figures to track.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import NoReturn  # noqa: E402
 from benchmarks import pollers, retention, servers, suite, throughput, walk  # noqa: E402
 from benchmarks.table import Row, render  # noqa: E402
 
-PHASES = ("publish", "poll", "pollers", "walk", "retention", "suite")
+PHASES = ("publish", "reads", "pollers", "walk", "retention", "suite")
 FULL_POLLERS = "100,1000,5000,10000"
 QUICK_POLLERS = "100,1000"
 SPARE_DESCRIPTORS = 64
@@ -122,14 +123,14 @@ def phase_runners(args: argparse.Namespace) -> dict[str, Callable[[], list[Row]]
 
     def rates(measure: Callable[..., list[Row]]) -> Callable[[], list[Row]]:
         def run() -> list[Row]:
-            with servers.mock() as mock, servers.bare() as bare:
-                return measure(mock, bare, seconds, rounds)
+            with servers.mock() as mock, servers.bare() as wsgi, servers.bare("flask") as flask:
+                return measure(throughput.Servers(mock, wsgi, flask), seconds, rounds)
 
         return run
 
     return {
         "publish": rates(throughput.publish_rates),
-        "poll": rates(throughput.immediate_poll_rate),
+        "reads": rates(throughput.read_rates),
         "pollers": lambda: pollers.measure(counts, rounds),
         "walk": lambda: walk.measure(walk_count),
         "retention": lambda: retention.measure(messages, channels, cap),

@@ -1,5 +1,5 @@
 """The servers under load, each in its own process on a free loopback port: the mock
-(``python -m mock_server serve``) and the bare responder (``python -m benchmarks.bare``), both
+(``python -m mock_server serve``) and the bare responders (``python -m benchmarks.bare``), all
 on the stack of ``mock_server.server``. Their resident memory is read with psutil."""
 
 from __future__ import annotations
@@ -105,9 +105,10 @@ def mock(*options: str) -> Iterator[Server]:
 
 
 @contextmanager
-def bare() -> Iterator[Server]:
-    """The bare responder."""
-    with running("bare responder", ["-m", "benchmarks.bare", "--port", "0"]) as server:
+def bare(flavour: str = "wsgi") -> Iterator[Server]:
+    """A bare responder: ``wsgi`` (plain WSGI) or ``flask`` (an empty Flask app)."""
+    command = ["-m", "benchmarks.bare", "--port", "0", "--flavour", flavour]
+    with running(f"bare {flavour} responder", command) as server:
         yield server
 
 

@@ -1,7 +1,8 @@
-"""Request rates over keep-alive connections: publish with 1 and 8 clients, and polls that
-return at once because a newer message already exists. Each load runs in alternating rounds
-against the bare responder and the mock; the median round of each is reported, with the
-server's CPU time per request, which the machine's load hardly moves."""
+"""Request rates over keep-alive connections: publish with 1 and 8 clients, polls that return
+at once because a newer message already exists, and history pages. Each load runs in
+alternating rounds against the bare WSGI responder, the bare Flask responder and the mock; the
+median round of each is reported, with the server's CPU time per request, which the machine's
+load hardly moves."""
 
 from __future__ import annotations
 
@@ -13,23 +14,38 @@ from benchmarks.servers import CHANNELS, Server, create_channel
 from benchmarks.table import Row
 
 PUBLISH_BODY = {"payload": {"text": "hello", "n": 1}}
-PUBLISH_TARGET = 0.75
+PUBLISH_GOAL = 0.5  # of the bare WSGI responder's rate, 8 clients
+HISTORY_MESSAGES = 20
+
+
+@dataclass(frozen=True)
+class Servers:
+    """The mock and the two bare responders, loaded in turn."""
+
+    mock: Server
+    wsgi: Server
+    flask: Server
 
 
 @dataclass
 class Comparison:
-    """One load against both servers: median rates, median server CPU per request, and how
-    many answers had an unexpected status."""
+    """One load against the three servers: median rates, median server CPU per request, and
+    how many answers had an unexpected status."""
 
     rate: float
-    bare_rate: float
+    wsgi_rate: float
+    flask_rate: float
     cpu_us: float
-    bare_cpu_us: float
+    wsgi_cpu_us: float
+    flask_cpu_us: float
     errors: int
 
     def notes(self) -> str:
         errors = f"{self.errors} unexpected answers" if self.errors else "no errors"
-        return f"server CPU {self.cpu_us:.0f} us/request (bare {self.bare_cpu_us:.0f}); {errors}"
+        return (
+            f"server CPU {self.cpu_us:.0f} us/request (WSGI {self.wsgi_cpu_us:.0f}, "
+            f"Flask {self.flask_cpu_us:.0f}); {errors}"
+        )
 
 
 def timed_load(
@@ -43,71 +59,85 @@ def timed_load(
 
 
 def compare(
-    mock: Server,
-    bare: Server,
-    clients: int,
-    seconds: float,
-    rounds: int,
-    request: bytes,
-    mock_status: int,
+    servers: Servers, clients: int, seconds: float, rounds: int, request: bytes, mock_status: int
 ) -> Comparison:
-    """The same bytes sent to the bare responder and to the mock, in alternating rounds."""
-    mock_runs = []
-    bare_runs = []
+    """The same bytes sent to each bare responder and to the mock, in alternating rounds."""
+    runs: dict[str, list[tuple[Rate, float]]] = {"mock": [], "wsgi": [], "flask": []}
     for _ in range(rounds):
-        bare_runs.append(timed_load(bare, clients, seconds, request, 200))
-        mock_runs.append(timed_load(mock, clients, seconds, request, mock_status))
+        for name, server, status in (
+            ("wsgi", servers.wsgi, 200),
+            ("flask", servers.flask, 200),
+            ("mock", servers.mock, mock_status),
+        ):
+            runs[name].append(timed_load(server, clients, seconds, request, status))
+
+    def rate(name: str) -> float:
+        return statistics.median(r.per_second for r, _ in runs[name])
+
+    def cpu(name: str) -> float:
+        return statistics.median(c for _, c in runs[name])
+
     return Comparison(
-        statistics.median(rate.per_second for rate, _ in mock_runs),
-        statistics.median(rate.per_second for rate, _ in bare_runs),
-        statistics.median(cpu for _, cpu in mock_runs),
-        statistics.median(cpu for _, cpu in bare_runs),
-        sum(rate.errors for rate, _ in mock_runs + bare_runs),
+        rate("mock"),
+        rate("wsgi"),
+        rate("flask"),
+        cpu("mock"),
+        cpu("wsgi"),
+        cpu("flask"),
+        sum(r.errors for measured in runs.values() for r, _ in measured),
     )
 
 
-def publish_rates(mock: Server, bare: Server, seconds: float, rounds: int) -> list[Row]:
+def row(name: str, unit: str, result: Comparison, goal: float | None = None) -> Row:
+    """A rate row; with ``goal``, the least share of the bare WSGI rate that meets it."""
+    met = None if goal is None else result.rate >= goal * result.wsgi_rate and not result.errors
+    return Row(
+        name,
+        result.rate,
+        unit,
+        result.wsgi_rate,
+        result.flask_rate,
+        "" if goal is None else f">= {goal:g} x WSGI",
+        met,
+        result.notes(),
+    )
+
+
+def publish_rates(servers: Servers, seconds: float, rounds: int) -> list[Row]:
     """Publish throughput with 1 and 8 clients."""
+    mock = servers.mock
     create_channel(mock, "throughput")
     publish = request_bytes("POST", f"{CHANNELS}throughput/publish/", mock.headers(), PUBLISH_BODY)
-    rows = []
-    for clients in (1, 8):
-        result = compare(mock, bare, clients, seconds, rounds, publish, 201)
-        met: bool | None = None
-        target = ""
-        if clients == 8:
-            target = f">= {PUBLISH_TARGET:.2f} x bare"
-            met = result.rate >= PUBLISH_TARGET * result.bare_rate and not result.errors
-        rows.append(
-            Row(
-                f"publish, {clients} client{'s' if clients > 1 else ''}",
-                result.rate,
-                "msg/s",
-                result.bare_rate,
-                target,
-                met,
-                result.notes(),
-            )
-        )
-    return rows
-
-
-def immediate_poll_rate(mock: Server, bare: Server, seconds: float, rounds: int) -> list[Row]:
-    """Polls with ``last_id`` below a stored message: answered at once, 8 clients."""
-    create_channel(mock, "immediate")
-    connection = mock.connect()
-    connection.exchange(
-        request_bytes("POST", f"{CHANNELS}immediate/publish/", mock.headers(), PUBLISH_BODY)
-    )
-    connection.close()
-    poll = request_bytes("GET", f"{CHANNELS}immediate/poll/?last_id=0", mock.headers())
-    result = compare(mock, bare, 8, seconds, rounds, poll, 200)
+    one = compare(servers, 1, seconds, rounds, publish, 201)
+    eight = compare(servers, 8, seconds, rounds, publish, 201)
     return [
-        Row(
-            "poll answered at once, 8 clients",
-            result.rate,
-            "req/s",
-            result.bare_rate,
-            notes=result.notes(),
+        row("publish, 1 client", "msg/s", one),
+        row("publish, 8 clients", "msg/s", eight, PUBLISH_GOAL),
+    ]
+
+
+def read_rates(servers: Servers, seconds: float, rounds: int) -> list[Row]:
+    """Polls with ``last_id`` below a stored message (answered at once) and history pages of
+    ``HISTORY_MESSAGES`` messages, 8 clients each."""
+    mock = servers.mock
+    create_channel(mock, "reads")
+    connection = mock.connect()
+    for _ in range(HISTORY_MESSAGES):
+        connection.exchange(
+            request_bytes("POST", f"{CHANNELS}reads/publish/", mock.headers(), PUBLISH_BODY)
         )
+    connection.close()
+    poll = request_bytes("GET", f"{CHANNELS}reads/poll/?last_id=0", mock.headers())
+    history = request_bytes("GET", f"{CHANNELS}reads/history/", mock.headers())
+    return [
+        row(
+            "poll answered at once, 8 clients",
+            "req/s",
+            compare(servers, 8, seconds, rounds, poll, 200),
+        ),
+        row(
+            f"history page of {HISTORY_MESSAGES}, 8 clients",
+            "req/s",
+            compare(servers, 8, seconds, rounds, history, 200),
+        ),
     ]

@@ -15,20 +15,31 @@ from werkzeug.routing import BaseConverter, RequestRedirect
 from mock_server import faults
 from mock_server.access import Access
 from mock_server.api import blueprints
-from mock_server.api.base import Mock
+from mock_server.api.base import ROUTE_METHODS, Mock
 from mock_server.api.channels import ChannelSerializer
 from mock_server.api.data import ObjectMessages
 from mock_server.api.messages import HistoryPaging, MessageSerializer, Poller, PublishChecks
 from mock_server.config import MockConfig
 from mock_server.errors import ApiError, detail, method_not_allowed, too_large
+from mock_server.hot import HotRoutes
 from mock_server.parsing import RequestBody
-from mock_server.responses import finish, is_preflight, json_response, not_found_page, preflight
-from mock_server.store import MemoryStore, Retention, Store
+from mock_server.responses import (
+    PLAIN,
+    allow_header,
+    answered_as,
+    finish,
+    is_preflight,
+    json_response,
+    not_found_page,
+    preflight,
+)
+from mock_server.store import MemoryStore, Retention, Store, StoreUnavailable
 from mock_server.throttle import Throttle
 
 BODY_LIMIT = 16 * 1024 * 1024
 UPGRADE_KEY = "channels_mock.upgrade"
 ADMIN_EMAIL = "admin@channels-mock.local"
+STORE_UNAVAILABLE = "Service temporarily unavailable: the store cannot be reached."
 logger = logging.getLogger("channels_mock")
 
 
@@ -84,8 +95,7 @@ def assemble(config: MockConfig, store: Store | None) -> tuple[Mock, faults.Chos
     faults mixed in. A given store is used as it is, so it cannot take store faults."""
     chosen = faults.choose(config.faults)
     if store is None:
-        retention = Retention(config.message_ttl, config.history_limit_for)
-        store = chosen.seam(MemoryStore)(retention)
+        store = build_store(config, chosen)
     elif chosen.seam(MemoryStore) is not MemoryStore:
         raise ValueError("store faults need the reference store, not a given one")
     access = chosen.seam(Access)(config, store)
@@ -105,6 +115,20 @@ def assemble(config: MockConfig, store: Store | None) -> tuple[Mock, faults.Chos
     return mock, chosen
 
 
+def build_store(config: MockConfig, chosen: faults.Chosen) -> Store:
+    """The store ``config.store`` names: in memory (with the store faults mixed in), or in
+    Redis, shared by every process on that URL and prefix (store faults are memory-only:
+    they override ``MemoryStore``'s internals)."""
+    retention = Retention(config.message_ttl, config.history_limit_for)
+    if not config.shared_store:
+        return chosen.seam(MemoryStore)(retention)
+    if chosen.seam(MemoryStore) is not MemoryStore:
+        raise ValueError("store faults work with the memory store only")
+    from mock_server.redis_store import RedisStore
+
+    return RedisStore(config.store, config.redis_prefix, retention)
+
+
 def create_app(config: MockConfig, store: Store | None = None) -> Flask:
     """A mock of the Channels API behaving as ``config`` says; UnknownFault for a fault name
     the catalogue does not declare."""
@@ -121,6 +145,8 @@ def create_app(config: MockConfig, store: Store | None = None) -> Flask:
         app.register_blueprint(blueprint)
     register_hooks(app, chosen.post_hooks)
     app.wsgi_app = UpgradeAside(app.wsgi_app)  # type: ignore[method-assign]
+    if not chosen.post_hooks:  # answer faults rewrite every answer in Flask's hooks
+        app.wsgi_app = HotRoutes(app, app.wsgi_app, BODY_LIMIT).serve  # type: ignore[method-assign]
     return app
 
 
@@ -141,6 +167,13 @@ def register_hooks(app: Flask, post_hooks: tuple[faults.PostHook, ...]) -> None:
         app.after_request(hook)
     app.register_error_handler(ApiError, api_error_response)
 
+    @app.errorhandler(StoreUnavailable)
+    def store_unavailable(error: StoreUnavailable) -> Response:
+        """A shared store that cannot be reached: 503 with a JSON body, and the next request
+        tries again."""
+        logger.warning("%s %s: %s", request.method, request.path, error)
+        return api_error_response(detail(503, STORE_UNAVAILABLE, Retry_After="1"))
+
     @app.errorhandler(NotFound)
     def not_found(_: NotFound) -> Response:
         return not_found_page()
@@ -151,13 +184,18 @@ def register_hooks(app: Flask, post_hooks: tuple[faults.PostHook, ...]) -> None:
 
     @app.errorhandler(MethodNotAllowed)
     def other_method(error: MethodNotAllowed) -> Response:
-        """A method no route lists: run the view anyway, so the identity checks come before
-        the 405, as in DRF."""
-        adapter = app.url_map.bind_to_environ(request.environ)
+        """A method no route lists. An API view takes every method and answers its own 405
+        after the identity checks, as in DRF, so it runs anyway; the mock's own routes and the
+        served documents answer 405 at once, with the ``Allow`` RFC 9110 requires."""
+        valid = tuple(error.valid_methods or ())
+        if not set(ROUTE_METHODS) <= set(valid):
+            refused = api_error_response(method_not_allowed(request.method))
+            refused.headers["Allow"] = allow_header(valid)
+            return answered_as(PLAIN, refused)
         try:
-            endpoint, arguments = adapter.match(method="GET")
-        except HTTPException:
-            return api_error_response(method_not_allowed(request.method))
+            endpoint, arguments = app.url_map.bind_to_environ(request.environ).match(method="GET")
+        except RequestRedirect:
+            return not_found_page()  # no trailing slash: not routed, whatever the method (ERR-004)
         try:
             return app.make_response(app.view_functions[endpoint](**arguments))
         except ApiError as api_error:

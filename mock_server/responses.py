@@ -9,6 +9,7 @@ an answer of the offloaded long-poll handler gets neither.
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Any
 
 from flask import Response, request
@@ -37,9 +38,13 @@ def answered_as(kind: str, response: Response) -> Response:
     return response
 
 
+# One encoder for every answer: ``json.dumps`` with options builds a new one on each call.
+ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def render(data: Any) -> bytes:
     """Compact JSON with non-ASCII characters left as they are (PUB-016)."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    return ENCODER.encode(data).encode()
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -94,6 +99,7 @@ def is_preflight() -> bool:
     )
 
 
+@cache
 def allow_header(methods: tuple[str, ...]) -> str:
     """The ``Allow`` header in DRF's order, HEAD implied by GET and OPTIONS always present."""
     present = set(methods) | {"OPTIONS"}
@@ -103,12 +109,16 @@ def allow_header(methods: tuple[str, ...]) -> str:
 
 
 def finish(response: Response) -> Response:
+    """Flask's last step on every answer: ``finish_for`` the current request."""
+    return finish_for(request.environ, response)
+
+
+def finish_for(environ: dict[str, Any], response: Response) -> Response:
     """Headers every answer gets on the way out: Vary by its kind, CORS, and HEAD without a
     body. It runs on every answer (each woken poll too), so it reads the environ once."""
     vary = VARY.get(kind_of(response))
     if vary is not None:
         response.headers["Vary"] = vary
-    environ = request.environ
     if "HTTP_ORIGIN" in environ and response.status_code != 101:
         response.headers["Access-Control-Allow-Origin"] = "*"
     if environ.get("REQUEST_METHOD") == "HEAD" and response.status_code == 200:

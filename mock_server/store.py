@@ -19,7 +19,6 @@ import itertools
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +45,10 @@ class Conflict(Exception):
     """A record with the same unique name already exists."""
 
 
+class StoreUnavailable(Exception):
+    """A shared store cannot be reached right now; the request is answered 503, not 500."""
+
+
 class Subscription:
     """A parked poller or WebSocket session: messages of one (channel, room) after ``last_id``.
 
@@ -55,12 +58,15 @@ class Subscription:
     consumer.
     """
 
+    # No instance dict: thousands of subscriptions may be parked at once.
+    __slots__ = ("_queue", "_ready", "cancelled", "capacity", "key", "last_id")
+
     def __init__(self, key: tuple[int, int, str | None], last_id: int | None, capacity: int):
         self.key = key
         self.last_id = last_id
         self.capacity = capacity
         self.cancelled = False
-        self._queue: deque[Message] = deque()
+        self._queue: list[Message] = []  # a deque's first block alone is 600 bytes
         self._ready = threading.Event()
 
     def offer(self, message: Message) -> None:
@@ -83,13 +89,13 @@ class Subscription:
         deadline = time.monotonic() + timeout
         while not self.cancelled:
             if self._queue:
-                return self._queue.popleft()
+                return self._queue.pop(0)
             self._ready.clear()
             if self._queue:
-                return self._queue.popleft()
+                return self._queue.pop(0)
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not self._ready.wait(remaining):
-                return self._queue.popleft() if self._queue else None
+                return self._queue.pop(0) if self._queue else None
         return None
 
 
@@ -344,6 +350,9 @@ class Store(ABC):
     @abstractmethod
     def reset(self) -> None:
         """Forget everything."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, nothing to release in memory
+        """Release connections and background threads (a shared store has some)."""
 
 
 @dataclass

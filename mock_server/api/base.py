@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flask import Response, after_this_request, current_app, request
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Request
 
 from mock_server import access, validation
 from mock_server.access import Access, Principal
@@ -68,9 +70,14 @@ def mock() -> Mock:
 
 
 def query() -> dict[str, str]:
+    """The query parameters of Flask's current request, as ``query_of`` reads them."""
+    return query_of(request.args)
+
+
+def query_of(args: MultiDict[str, str]) -> dict[str, str]:
     """Query parameters as the views read them: the last value of each, empty ones absent
     (except the page parameters, where an empty value is refused like any non-integer)."""
-    params = {name: request.args.getlist(name)[-1] for name in request.args}
+    params = {name: args.getlist(name)[-1] for name in args}
     return {name: value for name, value in params.items() if value != "" or name in PAGE_PARAMS}
 
 
@@ -81,18 +88,46 @@ def parse_id(text: str) -> int | None:
 
 class Call:
     """One API request: its route, the instance, the caller and the body, checked step by
-    step."""
+    step.
 
-    def __init__(self, version: str, allowed: tuple[str, ...], view_name: str) -> None:
-        self.mock = mock()
+    A Flask view gives neither ``incoming`` nor ``state``: the call reads Flask's current
+    request and app, and the view's ``Allow`` is added on the way out. The hot routes
+    (``mock_server.hot``) serve a request without Flask: they give both, and add ``Allow``
+    themselves (``add_allow``)."""
+
+    # No instance dict: a parked poll keeps its call for as long as it waits.
+    __slots__ = (
+        "_instance",
+        "allow",
+        "body",
+        "method",
+        "mock",
+        "request",
+        "version",
+        "view_name",
+        "who",
+    )
+
+    def __init__(
+        self,
+        version: str,
+        allowed: tuple[str, ...],
+        view_name: str,
+        incoming: Request | None = None,
+        state: Mock | None = None,
+    ) -> None:
+        if incoming is None or state is None:
+            incoming, state = request, mock()
+            after_this_request(self.add_allow)
+        self.request = incoming
+        self.mock = state
         self.version = version
-        self.method = request.method
+        self.method = incoming.method
         self.allow = allow_header(allowed)
         self.view_name = view_name
-        self.body = self.mock.body(request)
+        self.body = state.body(incoming)
         self._instance: Instance | None = None
         self.who: Principal = access.ANONYMOUS
-        after_this_request(self.add_allow)
 
     def add_allow(self, response: Response) -> Response:
         """The view's ``Allow`` on each of its answers, errors included, as DRF's
@@ -100,6 +135,11 @@ class Call:
         if kind_of(response) == VIEW:
             response.headers["Allow"] = self.allow
         return response
+
+    def let_go(self) -> None:
+        """Drop the request and its body before a long wait: the answer needs neither, and
+        thousands of parked polls would keep them (and their parsed headers and query)."""
+        del self.request, self.body
 
     @property
     def store(self) -> Store:
@@ -134,7 +174,7 @@ class Call:
 
     def authenticate(self) -> Principal:
         """The caller, or 403 ``No such API Key.``."""
-        self.who = self.mock.access.authenticate(self._instance, request, self.body)
+        self.who = self.mock.access.authenticate(self._instance, self.request, self.body)
         return self.who
 
     @staticmethod
@@ -175,13 +215,17 @@ class Call:
         return json_response(body)
 
     # reading the request
+    def query(self) -> dict[str, str]:
+        """The query parameters, as ``query_of`` reads them."""
+        return query_of(self.request.args)
+
     def data(self, schema: str) -> dict[str, Any]:
         """The body, checked against a request schema and normalised."""
         return validation.validated(schema, self.body.data())
 
     def params(self, schema: str) -> dict[str, Any]:
         """The query string, checked against a query schema and normalised."""
-        return validation.validated(schema, query())
+        return validation.validated(schema, self.query())
 
     def page(self, schema: str, default_ascending: bool) -> PageQuery:
         """Paging parameters of a list endpoint."""

@@ -14,11 +14,11 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response
 
 from mock_server import coerce, validation, websocket
 from mock_server.access import Access, Principal
-from mock_server.api.base import ROUTE_METHODS, Call, parse_id, query
+from mock_server.api.base import ROUTE_METHODS, Call, parse_id
 from mock_server.api.channels import ROOT, find_channel
 from mock_server.errors import (
     CHANNEL_NOT_FOUND,
@@ -42,6 +42,10 @@ CHANNEL = ROOT + "<segment:channel>/"
 HISTORY = ROOT + "<channel>/history/"
 PUBLISH_REQUEST = "publish-request.json"
 MESSAGE_METADATA = {"type": "message"}
+# The methods and name of each view that the hot routes also serve (``Call``'s arguments).
+PUBLISH_VIEW = (("POST",), "Channel")
+POLL_VIEW = (("GET",), "Channel")
+HISTORY_VIEW = (("GET",), "Change List")
 
 
 class PublishChecks:
@@ -174,7 +178,11 @@ class HistoryPaging:
 @blueprint.route(CHANNEL + "publish/", methods=ROUTE_METHODS)
 def publish(version: str, instance: str, channel: str) -> Response:
     """POST a custom message to a channel."""
-    call = Call(version, ("POST",), "Channel")
+    return publish_call(Call(version, *PUBLISH_VIEW), instance, channel)
+
+
+def publish_call(call: Call, instance: str, channel: str) -> Response:
+    """The publish view's checks, in the channel viewset's order."""
     call.size_limit(PUBLISH_LIMIT)
     call.resolve_instance(instance)
     who = call.authenticate()
@@ -211,7 +219,11 @@ def publish_message(call: Call, who: Principal, name: str) -> Response:
 @blueprint.route(CHANNEL + "poll/", methods=ROUTE_METHODS)
 def poll(version: str, instance: str, channel: str) -> Response:
     """GET the next message of a channel (room), waiting for it if needed."""
-    call = Call(version, ("GET",), "Channel")
+    return poll_call(Call(version, *POLL_VIEW), instance, channel)
+
+
+def poll_call(call: Call, instance: str, channel: str) -> Response:
+    """The poll view's checks, in the channel viewset's order."""
     call.resolve_instance(instance)
     who = call.authenticate()
     call.require(call.mock.access.channel_view(who, "poll", call.method))
@@ -224,12 +236,19 @@ def poll_message(call: Call, who: Principal, name: str) -> Response:
     or the first live one (with X-Last-Id, POLL-015), or 204 at the poll timeout (POLL-005)."""
     channel = find_channel(call, name)
     call.require(call.mock.access.channel_object(call.inst, who, channel, "poll", call.method))
+    last_id, room, websocket_transport = poll_query(call, channel)
+    if websocket_transport:
+        return websocket_session(call, channel, room, last_id)
+    return long_poll(call, channel, room, last_id)
+
+
+def poll_query(call: Call, channel: Channel) -> tuple[int | None, str | None, bool]:
+    """The poll's query string read: ``last_id``, the room to index, and whether it asks for
+    the WebSocket transport (POLL-007..012). Only these stay with a parked poll."""
     params = call.params("poll-query.json")
     last_id = coerce.integer(params["last_id"]) if "last_id" in params else None
     room = call.mock.message_fields.index_room(channel, params.get("room"))
-    if params.get("transport") == "websocket":
-        return websocket_session(call, channel, room, last_id)
-    return long_poll(call, channel, room, last_id)
+    return last_id, room, params.get("transport") == "websocket"
 
 
 def long_poll(call: Call, channel: Channel, room: str | None, last_id: int | None) -> Response:
@@ -239,6 +258,7 @@ def long_poll(call: Call, channel: Channel, room: str | None, last_id: int | Non
         stored = call.store.next_message(call.inst, channel, room, last_id)
         if stored is not None:
             return json_response(message_json(stored))
+    call.let_go()
     message = call.mock.poller.wait(call.inst, channel, room, last_id)
     if message is None:
         return offloaded_response(None, status=204)
@@ -256,26 +276,22 @@ def websocket_session(
 ) -> Response:
     """``transport=websocket``: a handshake starts a session of stored-then-live messages
     (WS-001..003); anything else is 400 ``Expected WebSocket connection.`` (WS-005)."""
-    key = request.headers.get("Sec-WebSocket-Key")
-    if not key or websocket.connection_of(request.environ) is None:
+    headers = call.request.headers
+    key = headers.get("Sec-WebSocket-Key")
+    if not key or websocket.connection_of(call.request.environ) is None:
         return call.mock.poller.without_handshake(call, channel, room, last_id)
     subscription = call.mock.poller.session(call.inst, channel, room, last_id)
     session = websocket.Session(
         call.store, subscription, call.mock.config.poll_timeout, rendered_message
     )
-    return answered_as(
-        OFFLOADED, websocket.HandshakeResponse(session, key, request.headers.get("Origin"))
-    )
+    return answered_as(OFFLOADED, websocket.HandshakeResponse(session, key, headers.get("Origin")))
 
 
 # history
-def history_call(
-    version: str, instance: str, channel: str, view_name: str
-) -> tuple[Call, Channel, str | None]:
+def history_checks(call: Call, instance: str, channel: str) -> tuple[Channel, str | None]:
     """The history viewset's checks: instance, channel (before the key, HIST-017, HIST-018),
-    key, permission, room (HIST-012, HIST-013), throttle. Returns the call, the channel and the
+    key, permission, room (HIST-012, HIST-013), throttle. Returns the channel and the
     requested room."""
-    call = Call(version, ("GET",), view_name)
     call.resolve_instance(instance)
     found = call.store.channel(call.inst, channel.lower())
     if found is None:
@@ -286,16 +302,17 @@ def history_call(
     if found.separate_rooms and room is None:
         raise room_required()
     call.throttle()
-    return call, found, room
+    return found, room
 
 
 def requested_room(call: Call) -> str | None:
     """The ``room`` of a history request. Core mode treats ``?room=`` as absent (as every
     empty parameter, POLL-009); the platform takes it as the empty room, which holds nothing
     (ROOM-010)."""
-    if call.mock.config.platform and "room" in request.args:
-        return request.args.getlist("room")[-1]
-    return query().get("room")
+    args = call.request.args
+    if call.mock.config.platform and "room" in args:
+        return args.getlist("room")[-1]
+    return call.query().get("room")
 
 
 def history_room(call: Call, channel: Channel, room: str | None) -> str | None:
@@ -309,7 +326,7 @@ def history_room(call: Call, channel: Channel, room: str | None) -> str | None:
 
 def represent(call: Call, message: Message, channel: Channel) -> dict[str, Any]:
     """A history item with its link, and ``?fields=`` / ``?excluded_fields=`` applied."""
-    params = query()
+    params = call.query()
     return select_fields(
         message_json(message, call.base, channel.name),
         params.get("fields"),
@@ -320,7 +337,12 @@ def represent(call: Call, message: Message, channel: Channel) -> dict[str, Any]:
 @blueprint.route(HISTORY, methods=ROUTE_METHODS)
 def history(version: str, instance: str, channel: str) -> Response:
     """GET the stored messages of a channel (room), newest first, cursor-paginated."""
-    call, found, room = history_call(version, instance, channel, "Change List")
+    return history_call(Call(version, *HISTORY_VIEW), instance, channel)
+
+
+def history_call(call: Call, instance: str, channel: str) -> Response:
+    """The history list view: its checks, then the page."""
+    found, room = history_checks(call, instance, channel)
     return call.dispatch({"GET": lambda: list_history(call, found, room)})
 
 
@@ -338,15 +360,16 @@ def list_history(call: Call, channel: Channel, room: str | None) -> Response:
             call.inst, channel, key, min_id=low, max_id=high, ascending=ascending, limit=limit
         )
 
-    page = select_messages(pq, fetch, paging.floor(query()), paging.cursor(pq))
+    page = select_messages(pq, fetch, paging.floor(call.query()), paging.cursor(pq))
     objects = [represent(call, m, channel) for m in page.items]
-    return json_response(envelope(request.path, pq, page, objects))
+    return json_response(envelope(call.request.path, pq, page, objects))
 
 
 @blueprint.route(HISTORY + "<segment:message_id>/", methods=ROUTE_METHODS)
 def history_detail(version: str, instance: str, channel: str, message_id: str) -> Response:
     """GET one stored message."""
-    call, found, room = history_call(version, instance, channel, "Change Instance")
+    call = Call(version, ("GET",), "Change Instance")
+    found, room = history_checks(call, instance, channel)
     return call.dispatch({"GET": lambda: message_detail(call, found, room, message_id)})
 
 
