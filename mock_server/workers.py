@@ -5,13 +5,17 @@ gevent has patched is unsafe) that binds the port with ``SO_REUSEPORT``, so the 
 new connections over the workers' sockets. The parent holds the port while the workers start
 (port 0 picks it), prints one ready line once every worker listens, forwards SIGINT and
 SIGTERM to the workers and waits for them. A worker that dies is not replaced: the kernel
-stops routing to its socket and the others keep serving (state is in Redis).
+stops routing to its socket and the others keep serving (state is in Redis). A parent that
+dies, even by SIGKILL, takes its workers with it on Linux (``PR_SET_PDEATHSIG``): no orphan
+keeps serving the port.
 
 Only the standard library is imported here: the parent never patches itself for gevent.
 """
 
 from __future__ import annotations
 
+import ctypes
+import os
 import pickle
 import queue
 import signal
@@ -30,6 +34,7 @@ START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 WATCH_INTERVAL = 0.2
 READY_MARK = " listening on http://"
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,7 @@ class Workers:
         payload = pickle.dumps(self.spec)
         for index in range(self.count):
             process = subprocess.Popen(
-                [sys.executable, "-m", "mock_server.workers"],
+                [sys.executable, "-m", "mock_server.workers", str(os.getpid())],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
@@ -174,8 +179,18 @@ def serve_workers(
         workers.reap()
 
 
+def follow_parent(parent: int) -> bool:
+    """Ask Linux for SIGTERM when the parent dies; False when it is already gone."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    return os.getppid() == parent
+
+
 def worker_main() -> int:
-    """One worker: read its spec, bind the shared port, serve."""
+    """One worker: read its spec, bind the shared port, serve until SIGTERM, SIGINT or the
+    parent's death."""
+    if not follow_parent(int(sys.argv[1])):
+        return 1
     spec: WorkerSpec = pickle.loads(sys.stdin.buffer.read())
     from mock_server.server import LISTEN_BACKLOG, serve  # patches the process for gevent
 

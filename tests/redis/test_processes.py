@@ -194,6 +194,16 @@ def test_sigterm_stops_every_worker(start_mock: Start) -> None:
     assert not alive
 
 
+def test_workers_do_not_outlive_a_killed_parent(start_mock: Start) -> None:
+    mock = start_mock("--workers", "2")
+    workers = psutil.Process(mock.process.pid).children()
+    assert len(workers) == 2
+    mock.process.kill()
+    mock.process.wait(5)
+    _gone, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive
+
+
 @pytest.fixture
 def own_redis(redis_program: str, tmp_path: Path) -> Iterator[RedisServer]:
     """A redis-server of this test alone, with an append-only file so that its data survives
