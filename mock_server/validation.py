@@ -148,11 +148,9 @@ def _conforms(checker: FormatChecker, spec_format: str, value: Any) -> bool:
 @cache
 def _compiled(name: str) -> jsonschema_rs.Validator:
     """The compiled validator of a request schema, with the spec's own formats asserted."""
-    document, _, pointer = name.partition("#")
-    target = spec.schema(document) if not pointer else {"$ref": spec.SCHEMA_BASE_URI + name}
     checker = spec.format_checker()
     return jsonschema_rs.validator_for(
-        target,
+        spec.target(name),
         formats={
             spec_format: partial(_conforms, checker, spec_format)
             for spec_format in ("json", "json-object")

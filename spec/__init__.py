@@ -97,6 +97,11 @@ def validator(name: str) -> Draft202012Validator:
     ``name`` is a file name (``"channel.json"``) or a file name with a JSON pointer
     (``"poll-query.json#/properties/last_id"``), as ``$ref``s in ``openapi.yaml`` spell them.
     """
+    return Draft202012Validator(target(name), registry=registry(), format_checker=format_checker())
+
+
+def target(name: str) -> Any:
+    """What a validator of ``name`` (a file name, with a JSON pointer or not) checks against:
+    the file's schema, or a reference into it."""
     document, _, pointer = name.partition("#")
-    target = schema(document) if not pointer else {"$ref": SCHEMA_BASE_URI + name}
-    return Draft202012Validator(target, registry=registry(), format_checker=format_checker())
+    return schema(document) if not pointer else {"$ref": SCHEMA_BASE_URI + name}
