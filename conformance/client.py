@@ -438,6 +438,10 @@ class Client:
                 raise TargetUnusable(f"{label}: {_reason(exc)}") from None
             content = self._read_body(response, label, sent_at + deadline, deadline)
             received_at = time.monotonic()
+            if fresh:
+                # Not every server echoes "Connection: close" (gevent's does not), and without
+                # it urllib3 pools the connection that the server is closing.
+                self._session().close()
             return Reply(
                 method=method,
                 url=prepared.url or "",

@@ -81,6 +81,23 @@ def test_dropped_kept_alive_requests_change_nothing(
     assert "Transport: the target closed" in html
 
 
+def test_a_server_that_drops_kept_alive_requests_without_saying_close(
+    direct: dict, tmp_path: Path
+) -> None:
+    """The mock's own --drop-kept-alive: unlike the proxy, it answers a request that asks for
+    ``Connection: close`` without echoing it, so the client must not pool that connection."""
+    dropping = launch.start(random_key("account"), "core", ["--drop-kept-alive"])
+    try:
+        code, document, output = suite(
+            dropping.url, dropping.account_key, tmp_path, "--requirement", SPREAD
+        )
+    finally:
+        dropping.stop()
+    assert code == 0, output[-3000:]
+    assert verdict(document) == direct
+    assert document["transport"]["fresh_connections"] is True
+
+
 @pytest.mark.parametrize("rate", [0.03, 0.30])
 def test_random_429s_are_waited_out(
     mock: launch.EmbeddedMock, direct: dict, tmp_path: Path, rate: float
