@@ -334,20 +334,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             "argument --workers: the memory store lives in one process; "
             "add --store redis://HOST:PORT/DB to share one store between workers"
         )
-    if args.workers > 1:
-        from mock_server.workers import serve_workers  # the parent stays unpatched
-
-        check_faults(config, parser)
-        if not store_reachable(config):
-            return 1
-        return serve_workers(
-            config, modes_from(args), args.host, args.port, args.quiet, args.workers
-        )
-    from mock_server.server import serve  # patches the process before Flask is imported
-
+    if args.workers == 1:  # a parent of workers stays unpatched: they are fresh interpreters
+        from mock_server.server import serve  # patches the process before Flask is imported
     check_faults(config, parser)
     if not store_reachable(config):
         return 1
+    if args.workers > 1:
+        from mock_server.workers import serve_workers
+
+        return serve_workers(
+            config, modes_from(args), args.host, args.port, args.quiet, args.workers
+        )
     return serve(config, args.host, args.port, quiet=args.quiet, modes=modes_from(args))
 
 
